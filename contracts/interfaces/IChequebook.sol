@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title IChequebook
+ * @dev An ERC20 chequebook paying cumulative EIP-712 cheques, with the external ABI of Swarm's ERC20SimpleSwap
+ * v0.6.9 (same selectors and event topics) plus {deposit}, {DOMAIN_SEPARATOR} and {lastCashoutPayout}.
+ *
+ * The issuer signs `Cheque(chequebook, beneficiary, cumulativePayout)`: the total it has promised that
+ * beneficiary so far. Cashing pays the difference to what was already paid out, as far as the chequebook's
+ * liquidity allows; what could not be paid stays claimable with the same cheque.
+ *
+ * Hard deposits reserve part of the balance for one beneficiary: the issuer cannot withdraw it, and it can only
+ * be lowered after an announced timeout, so a beneficiary holding a cheque covered by its hard deposit knows it
+ * will be paid.
+ */
+interface IChequebook {
+    /// @dev A cheque was cashed: `totalPayout` left the chequebook, `callerPayout` of it to `caller`.
+    event ChequeCashed(
+        address indexed beneficiary,
+        address indexed recipient,
+        address indexed caller,
+        uint256 totalPayout,
+        uint256 cumulativePayout,
+        uint256 callerPayout
+    );
+    /// @dev The last cashed cheque could not be paid in full; the rest stays claimable.
+    event ChequeBounced();
+    /// @dev The hard deposit of `beneficiary` is now `amount`.
+    event HardDepositAmountChanged(address indexed beneficiary, uint256 amount);
+    /// @dev A decrease of `decreaseAmount` of the hard deposit of `beneficiary` was announced.
+    event HardDepositDecreasePrepared(address indexed beneficiary, uint256 decreaseAmount);
+    /// @dev A pending decrease of `decreaseAmount` was cancelled because the hard deposit was raised.
+    event HardDepositDecreaseCancelled(address indexed beneficiary, uint256 decreaseAmount);
+    /// @dev The decrease timeout of the hard deposit of `beneficiary` is now `timeout` seconds (0: the default).
+    event HardDepositTimeoutChanged(address indexed beneficiary, uint256 timeout);
+    /// @dev `amount` tokens were withdrawn to the issuer.
+    event Withdraw(uint256 amount);
+    /// @dev `from` deposited tokens through {deposit}; `amount` is what the chequebook actually received.
+    event Deposited(address indexed from, uint256 amount);
+
+    /// @dev The caller is not the issuer.
+    error ChequebookUnauthorized(address caller);
+    /// @dev {init} was called: chequebooks are initialised at creation.
+    error ChequebookAlreadyInitialized();
+    /// @dev The issuer's signature on the cheque is not valid.
+    error ChequebookInvalidIssuerSignature();
+    /// @dev The beneficiary's signature (on a Cashout or CustomDecreaseTimeout) is not valid.
+    error ChequebookInvalidBeneficiarySignature();
+    /// @dev The cheque is not above what was already paid out to its beneficiary.
+    error ChequebookChequeAlreadyCashed(uint256 cumulativePayout, uint256 paidOut);
+    /// @dev Nothing can be paid: the beneficiary is owed `requested` but the liquid balance for it is zero.
+    error ChequebookNoLiquidity(uint256 requested);
+    /// @dev The caller's fee is more than the payout.
+    error ChequebookCallerPayoutTooHigh(uint256 callerPayout, uint256 totalPayout);
+    /// @dev A Cashout authorisation for `requestPayout` was used already: the last one honoured was for `lastUsed`.
+    error ChequebookCashoutAlreadyUsed(uint256 requestPayout, uint256 lastUsed);
+    /// @dev The CustomDecreaseTimeout authorisation with this EIP-712 digest was used already.
+    error ChequebookTimeoutAuthorisationUsed(bytes32 digest);
+    /// @dev The liquid balance `available` is less than `needed`.
+    error ChequebookInsufficientLiquidity(uint256 available, uint256 needed);
+    /// @dev Raising the hard deposits to `totalHardDeposit` would exceed the balance.
+    error ChequebookHardDepositExceedsBalance(uint256 balance, uint256 totalHardDeposit);
+    /// @dev The decrease is more than the hard deposit.
+    error ChequebookDecreaseExceedsHardDeposit(uint256 hardDeposit, uint256 decreaseAmount);
+    /// @dev No decrease of the hard deposit of `beneficiary` was prepared.
+    error ChequebookNoDecreasePrepared(address beneficiary);
+    /// @dev The prepared decrease can be applied from `canBeDecreasedAt` on, not before.
+    error ChequebookDecreaseNotDue(uint256 canBeDecreasedAt);
+    /// @dev The address is zero or otherwise unusable as a beneficiary or recipient.
+    error ChequebookInvalidAddress(address account);
+    /// @dev An amount that must be positive was zero.
+    error ChequebookZeroAmount();
+
+    /**
+     * @dev Kept for ABI compatibility with ERC20SimpleSwap. Chequebooks are clones initialised at creation from
+     * immutable arguments, and the logic contract is inert, so this always reverts.
+     *
+     * Requirements: none can be met; reverts with {ChequebookAlreadyInitialized}.
+     */
+    function init(address issuer, address token, uint256 defaultHardDepositTimeout) external;
+
+    /**
+     * @dev Cashes a cheque as its beneficiary (`msg.sender`), paying to `recipient`.
+     *
+     * Pays `cumulativePayout - paidOut(msg.sender)`, or as much of it as {liquidBalanceFor} allows, using the hard
+     * deposit first. A partial payment is a bounce: the rest stays claimable with the same cheque.
+     *
+     * Requirements:
+     * - `issuerSig` is the issuer's signature on the Cheque (EOA or ERC-1271), unless the caller is the issuer;
+     * - the cheque is above what was paid out already, and something can be paid;
+     * - `recipient` is not the zero address.
+     *
+     * Emits a {ChequeCashed} event, and a {ChequeBounced} event if the payment is partial.
+     */
+    function cashChequeBeneficiary(address recipient, uint256 cumulativePayout, bytes calldata issuerSig) external;
+
+    /**
+     * @dev Cashes a cheque for `beneficiary`; the caller earns `callerPayout` of the payout.
+     *
+     * Same rules as {cashChequeBeneficiary}, and `beneficiarySig` must be the beneficiary's signature on
+     * `Cashout(chequebook, msg.sender, cumulativePayout, recipient, callerPayout)`. Each authorisation is used
+     * once: `cumulativePayout` must be above every Cashout honoured before for this beneficiary (see
+     * {lastCashoutPayout}). After a bounce, the beneficiary cashes the rest itself or authorises a later cheque.
+     *
+     * Emits a {ChequeCashed} event, and a {ChequeBounced} event if the payment is partial.
+     */
+    function cashCheque(
+        address beneficiary,
+        address recipient,
+        uint256 cumulativePayout,
+        bytes calldata beneficiarySig,
+        uint256 callerPayout,
+        bytes calldata issuerSig
+    ) external;
+
+    /**
+     * @dev Pulls `amount` tokens from the caller (who must have approved them) into the chequebook. Plain token
+     * transfers to the chequebook count as deposits too; this function only adds an event.
+     *
+     * Emits a {Deposited} event with the amount actually received (less for fee-on-transfer tokens).
+     */
+    function deposit(uint256 amount) external;
+
+    /**
+     * @dev Withdraws `amount` of the liquid balance to the issuer. Hard deposits cannot be withdrawn.
+     *
+     * Requirements: the caller is the issuer; `amount <= liquidBalance()`.
+     *
+     * Emits a {Withdraw} event.
+     */
+    function withdraw(uint256 amount) external;
+
+    /**
+     * @dev Raises the hard deposit of `beneficiary` by `amount`, and cancels a decrease pending for it.
+     *
+     * Requirements: the caller is the issuer; `beneficiary` is not zero; `amount` is positive; the total of hard
+     * deposits stays within the balance.
+     *
+     * Emits a {HardDepositAmountChanged} event, preceded by {HardDepositDecreaseCancelled} if a decrease was pending.
+     */
+    function increaseHardDeposit(address beneficiary, uint256 amount) external;
+
+    /**
+     * @dev Announces a decrease of the hard deposit of `beneficiary` by `decreaseAmount`, applicable by anyone
+     * through {decreaseHardDeposit} once the beneficiary's timeout (or the default) has passed. Replaces an
+     * earlier announcement and restarts its timeout.
+     *
+     * Requirements: the caller is the issuer; `0 < decreaseAmount <= hardDeposit`.
+     *
+     * Emits a {HardDepositDecreasePrepared} event.
+     */
+    function prepareDecreaseHardDeposit(address beneficiary, uint256 decreaseAmount) external;
+
+    /**
+     * @dev Applies a prepared decrease whose timeout has passed. Callable by anyone. If cash-outs consumed part
+     * of the hard deposit since the decrease was prepared, it lowers the deposit by what is left of it, at most.
+     *
+     * Requirements: a decrease was prepared and `block.timestamp >= canBeDecreasedAt`.
+     *
+     * Emits a {HardDepositAmountChanged} event.
+     */
+    function decreaseHardDeposit(address beneficiary) external;
+
+    /**
+     * @dev Sets the decrease timeout of the hard deposit of `beneficiary`, which it agreed to by signing
+     * `CustomDecreaseTimeout(chequebook, beneficiary, hardDepositTimeout)`. Each signature is used once, so an
+     * old one cannot undo a later change (to return to an earlier value, sign a slightly different one).
+     *
+     * Requirements: the caller is the issuer; the signature is valid and unused; the timeout fits in 64 bits.
+     *
+     * Emits a {HardDepositTimeoutChanged} event.
+     */
+    function setCustomHardDepositTimeout(address beneficiary, uint256 hardDepositTimeout, bytes calldata beneficiarySig)
+        external;
+
+    /// @dev The token balance of the chequebook.
+    function balance() external view returns (uint256);
+
+    /// @dev The balance not reserved by hard deposits: `balance - totalHardDeposit` (0 if the balance fell below).
+    function liquidBalance() external view returns (uint256);
+
+    /// @dev What could be paid to `beneficiary` now: the liquid balance plus its hard deposit (at most the balance).
+    function liquidBalanceFor(address beneficiary) external view returns (uint256);
+
+    /// @dev The address whose signature makes a cheque valid.
+    function issuer() external view returns (address);
+
+    /// @dev The ERC20 token the chequebook pays in.
+    function token() external view returns (address);
+
+    /// @dev The total paid out to `beneficiary` so far.
+    function paidOut(address beneficiary) external view returns (uint256);
+
+    /// @dev The total paid out to all beneficiaries.
+    function totalPaidOut() external view returns (uint256);
+
+    /// @dev The sum of all hard deposits.
+    function totalHardDeposit() external view returns (uint256);
+
+    /// @dev Whether any cheque ever bounced.
+    function bounced() external view returns (bool);
+
+    /// @dev The decrease timeout, in seconds, for beneficiaries without a custom one.
+    function defaultHardDepositTimeout() external view returns (uint256);
+
+    /**
+     * @dev The hard deposit of `beneficiary`: its `amount`, a prepared `decreaseAmount`, its custom `timeout`
+     * (0 for the default) and the time `canBeDecreasedAt` from which the prepared decrease applies (0: none).
+     */
+    function hardDeposits(address beneficiary)
+        external
+        view
+        returns (uint256 amount, uint256 decreaseAmount, uint256 timeout, uint256 canBeDecreasedAt);
+
+    /// @dev The `requestPayout` of the last Cashout authorisation of `beneficiary` honoured by {cashCheque}.
+    function lastCashoutPayout(address beneficiary) external view returns (uint256);
+
+    /// @dev The EIP-712 domain separator for the current chain.
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
+
+    /// @dev keccak256("EIP712Domain(string name,string version,uint256 chainId)").
+    function EIP712DOMAIN_TYPEHASH() external view returns (bytes32);
+
+    /// @dev keccak256("Cheque(address chequebook,address beneficiary,uint256 cumulativePayout)").
+    function CHEQUE_TYPEHASH() external view returns (bytes32);
+
+    /// @dev keccak256 of the Cashout type string.
+    function CASHOUT_TYPEHASH() external view returns (bytes32);
+
+    /// @dev keccak256 of the CustomDecreaseTimeout type string.
+    function CUSTOMDECREASETIMEOUT_TYPEHASH() external view returns (bytes32);
+}
