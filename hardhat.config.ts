@@ -29,6 +29,7 @@ export default defineConfig({
     path: require.resolve("solc/soljson.js"),
     settings: {
       evmVersion: EVM_VERSION,
+      viaIR: true,
       optimizer: { enabled: true, runs: 10_000 },
     },
   },
