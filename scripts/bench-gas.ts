@@ -34,7 +34,7 @@ const TARGET: Record<string, number> = {
 
 const { ethers } = await network.getOrCreate();
 const signers = await ethers.getSigners();
-const [deployer, issuer, bee1, bee2, caller, holder, fresh1, fresh2, fresh3] = signers;
+const [, issuer, bee1, bee2, caller, holder, fresh1, fresh2, fresh3] = signers;
 const { chainId } = await ethers.provider.getNetwork();
 const UNIT = 10n ** 16n;
 

@@ -3,6 +3,7 @@
  * every function selector and event topic Swarm tooling uses must be present, with the same outputs.
  */
 import { expect } from "chai";
+import { Interface } from "ethers";
 
 import { ethers } from "./helpers/setup.js";
 
@@ -50,8 +51,8 @@ const SWARM_FACTORY_FUNCTIONS = [
 
 const SWARM_FACTORY_EVENTS = ["event SimpleSwapDeployed(address contractAddress)"];
 
-function expectAbiCovers(contractName: string, ours: ethers.Interface, functions: string[], events: string[]) {
-  const swarm = new ethers.Interface([...functions, ...events]);
+function expectAbiCovers(contractName: string, ours: Interface, functions: string[], events: string[]) {
+  const swarm = new Interface([...functions, ...events]);
   swarm.forEachFunction((fn) => {
     const mine = ours.getFunction(fn.selector);
     expect(mine, `${contractName} lacks ${fn.format()}`).to.not.equal(null);
