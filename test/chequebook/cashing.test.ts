@@ -121,6 +121,15 @@ describe("Chequebook cashing", function () {
       expect(await chequebook.liquidBalance()).to.equal(0n);
       expect(await chequebook.liquidBalanceFor(beneficiary.address)).to.equal(1000n * UNIT);
     });
+    it("reverts with SafeCast's error on a payout beyond 128 bits instead of truncating it", async function () {
+      const { chequebook, token, address, beneficiary, cheque } = await networkHelpers.loadFixture(fixture);
+      const huge = 2n ** 128n;
+      await token.mint(address, huge);
+      await expect(chequebook.connect(beneficiary).cashChequeBeneficiary(beneficiary.address, huge, await cheque(huge)))
+        .to.be.revertedWithCustomError(chequebook, "SafeCastOverflowedUintDowncast")
+        .withArgs(128, huge);
+      expect(await chequebook.paidOut(beneficiary.address)).to.equal(0n);
+    });
   });
 
   describe("cashCheque", function () {

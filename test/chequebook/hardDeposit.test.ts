@@ -51,6 +51,14 @@ describe("Chequebook hard deposits", function () {
       );
     });
 
+    it("reverts with SafeCast's error on a hard deposit beyond 128 bits", async function () {
+      const { chequebook, token, address, issuer, other } = await networkHelpers.loadFixture(withHardDepositFixture);
+      await token.mint(address, 2n ** 129n);
+      await expect(chequebook.connect(issuer).increaseHardDeposit(other.address, 2n ** 128n))
+        .to.be.revertedWithCustomError(chequebook, "SafeCastOverflowedUintDowncast")
+        .withArgs(128, 2n ** 128n);
+    });
+
     it("cancels a pending decrease and says so", async function () {
       const { chequebook, issuer, beneficiary } = await networkHelpers.loadFixture(withHardDepositFixture);
       await chequebook.connect(issuer).prepareDecreaseHardDeposit(beneficiary.address, 40n * UNIT);
