@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
@@ -116,10 +117,13 @@ contract Chequebook is IChequebook {
 
     /// @inheritdoc IChequebook
     function deposit(uint256 amount) external {
-        if (amount == 0) revert ChequebookZeroAmount();
-        uint256 before = _balance();
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        emit Deposited(msg.sender, _balance() - before);
+        _deposit(amount);
+    }
+
+    /// @inheritdoc IChequebook
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
+        try IERC20Permit(address(_token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _deposit(amount);
     }
 
     /// @inheritdoc IChequebook
@@ -317,6 +321,14 @@ contract Chequebook is IChequebook {
 
         if (callerPayout != 0) _token.safeTransfer(msg.sender, callerPayout);
         if (payout != callerPayout) _token.safeTransfer(recipient, payout - callerPayout);
+    }
+
+    /// @dev Pulls `amount` from the caller and reports what actually arrived.
+    function _deposit(uint256 amount) private {
+        if (amount == 0) revert ChequebookZeroAmount();
+        uint256 before = _balance();
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit Deposited(msg.sender, _balance() - before);
     }
 
     /// @dev Reverts unless the caller is the issuer; returns the issuer.

@@ -123,6 +123,15 @@ interface IChequebook {
     function deposit(uint256 amount) external;
 
     /**
+     * @dev Like {deposit}, with an EIP-2612 permit from the caller instead of a prior approval: one transaction.
+     * If the permit fails (for example because someone front-ran it, which sets the same allowance), the deposit
+     * still goes ahead as long as the allowance is there.
+     *
+     * Emits a {Deposited} event with the amount actually received.
+     */
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+
+    /**
      * @dev Withdraws `amount` of the liquid balance to the issuer. Hard deposits cannot be withdrawn.
      *
      * Requirements: the caller is the issuer; `amount <= liquidBalance()`.

@@ -152,6 +152,46 @@ describe("Chequebook", function () {
     });
   });
 
+  describe("depositWithPermit", function () {
+    async function permit(f: Awaited<ReturnType<typeof fundedChequebookFixture>>, amount: bigint, deadline: bigint) {
+      const domain = { name: "Test BZZ", version: "1", chainId: f.chainId, verifyingContract: await f.token.getAddress() };
+      const types = { Permit: [
+        { name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" },
+      ] };
+      const nonce = await f.token.nonces(f.other.address);
+      return ethers.Signature.from(await f.other.signTypedData(domain, types, { owner: f.other.address, spender: f.address, value: amount, nonce, deadline }));
+    }
+
+    it("deposits in one transaction with an EIP-2612 permit", async function () {
+      const f = await networkHelpers.loadFixture(fundedChequebookFixture);
+      await f.token.mint(f.other.address, 5n * UNIT);
+      const sig = await permit(f, 5n * UNIT, ethers.MaxUint256);
+      await expect(f.chequebook.connect(f.other).depositWithPermit(5n * UNIT, ethers.MaxUint256, sig.v, sig.r, sig.s))
+        .to.emit(f.chequebook, "Deposited")
+        .withArgs(f.other.address, 5n * UNIT);
+      expect(await f.chequebook.balance()).to.equal(1005n * UNIT);
+    });
+
+    it("still deposits when someone front-ran the permit", async function () {
+      const f = await networkHelpers.loadFixture(fundedChequebookFixture);
+      await f.token.mint(f.other.address, 5n * UNIT);
+      const sig = await permit(f, 5n * UNIT, ethers.MaxUint256);
+      await f.token.connect(f.caller).permit(f.other.address, f.address, 5n * UNIT, ethers.MaxUint256, sig.v, sig.r, sig.s);
+      await expect(f.chequebook.connect(f.other).depositWithPermit(5n * UNIT, ethers.MaxUint256, sig.v, sig.r, sig.s))
+        .to.emit(f.chequebook, "Deposited")
+        .withArgs(f.other.address, 5n * UNIT);
+    });
+
+    it("reverts with the token's allowance error when the permit is invalid", async function () {
+      const f = await networkHelpers.loadFixture(fundedChequebookFixture);
+      await f.token.mint(f.other.address, 5n * UNIT);
+      const sig = await permit(f, 4n * UNIT, ethers.MaxUint256); // signed for less
+      await expect(f.chequebook.connect(f.other).depositWithPermit(5n * UNIT, ethers.MaxUint256, sig.v, sig.r, sig.s))
+        .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance");
+    });
+  });
+
   describe("withdraw", function () {
     it("reverts on a zero amount", async function () {
       const { chequebook, issuer } = await networkHelpers.loadFixture(fundedChequebookFixture);

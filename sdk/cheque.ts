@@ -1,0 +1,166 @@
+/**
+ * Signed cheques: validation, signing, hashing and signer recovery for the three chequebook messages.
+ * Signing goes through any ethers `Signer` (wallet, JSON-RPC, hardware); with a private-key wallet the result is
+ * deterministic (RFC 6979), low-s, v in {27, 28}: byte-identical to what Swarm's Bee node produces.
+ */
+import { Signature, TypedDataEncoder, recoverAddress, type Signer } from "ethers";
+
+import { ChequeError } from "./errors.js";
+import {
+  getCashoutTypedData,
+  getChequeTypedData,
+  getCustomDecreaseTimeoutTypedData,
+  type CashoutMessage,
+  type ChainId,
+  type CustomDecreaseTimeoutMessage,
+} from "./typed-data.js";
+import { toAddress, toSignature, toUint256 } from "./validate.js";
+
+/** A cheque with the issuer's signature (0x-hex, 65 bytes). */
+export interface SignedCheque {
+  chequebook: string;
+  beneficiary: string;
+  cumulativePayout: bigint;
+  signature: string;
+}
+
+/** The fields of a cheque to sign. */
+export interface ChequeFields {
+  chequebook: string;
+  beneficiary: string;
+  cumulativePayout: bigint;
+}
+
+/**
+ * A well-formed copy of `cheque`: checksummed addresses, uint256 amount, canonical 65-byte signature.
+ *
+ * @throws ChequeError MALFORMED_CHEQUE if any field is malformed.
+ * @example const clean = validateCheque(untrusted)
+ */
+export function validateCheque(cheque: unknown): SignedCheque {
+  if (typeof cheque !== "object" || cheque === null) {
+    throw new ChequeError("MALFORMED_CHEQUE", "a cheque must be an object with chequebook, beneficiary, cumulativePayout and signature");
+  }
+  const c = cheque as Record<string, unknown>;
+  return {
+    chequebook: toAddress(c.chequebook, "chequebook", "MALFORMED_CHEQUE"),
+    beneficiary: toAddress(c.beneficiary, "beneficiary", "MALFORMED_CHEQUE"),
+    cumulativePayout: toUint256(c.cumulativePayout, "cumulativePayout", { code: "MALFORMED_CHEQUE" }),
+    signature: toSignature(c.signature, "signature", "MALFORMED_CHEQUE"),
+  };
+}
+
+function fields(args: ChequeFields): ChequeFields {
+  return {
+    chequebook: toAddress(args.chequebook, "chequebook"),
+    beneficiary: toAddress(args.beneficiary, "beneficiary"),
+    cumulativePayout: toUint256(args.cumulativePayout, "cumulativePayout"),
+  };
+}
+
+/** Turns whatever a signer returned into the canonical 65-byte form (v 27/28). */
+function canonical(signature: string): string {
+  try {
+    return Signature.from(signature).serialized.toLowerCase();
+  } catch (cause) {
+    throw new ChequeError("INVALID_SIGNATURE", "the signer returned a malformed signature", { cause });
+  }
+}
+
+/**
+ * The EIP-712 digest of a cheque.
+ *
+ * @example hashCheque({ chequebook, beneficiary, cumulativePayout: 10n, chainId: 100 })
+ */
+export function hashCheque(args: ChequeFields & { chainId: ChainId }): string {
+  const { domain, types, message } = getChequeTypedData({ ...fields(args), chainId: args.chainId });
+  return TypedDataEncoder.hash(domain, types, message);
+}
+
+/**
+ * Signs a cheque as the issuer.
+ *
+ * @param args.signer - the chequebook issuer's signer.
+ * @returns the signed cheque, fields normalised.
+ * @throws ChequeError INVALID_ARGUMENT for malformed fields, INVALID_SIGNATURE if the signer returns garbage.
+ * @example const cheque = await signCheque({ signer, chequebook, beneficiary, cumulativePayout: 10n ** 16n, chainId })
+ */
+export async function signCheque(args: ChequeFields & { signer: Signer; chainId: ChainId }): Promise<SignedCheque> {
+  const f = fields(args);
+  const { domain, types, message } = getChequeTypedData({ ...f, chainId: args.chainId });
+  const signature = canonical(await args.signer.signTypedData(domain, types, message));
+  return { ...f, signature };
+}
+
+/**
+ * The address that signed `cheque` (checksummed). It is valid only if this is the chequebook's issuer.
+ *
+ * @throws ChequeError MALFORMED_CHEQUE if the cheque is malformed.
+ */
+export function recoverChequeSigner(args: { cheque: SignedCheque; chainId: ChainId }): string {
+  const cheque = validateCheque(args.cheque);
+  return recoverAddress(hashCheque({ ...cheque, chainId: args.chainId }), cheque.signature);
+}
+
+/** The EIP-712 digest of a cash-out authorisation. */
+export function hashCashout(args: CashoutMessage & { chainId: ChainId }): string {
+  const { domain, types, message } = getCashoutTypedData(cashoutFields(args));
+  return TypedDataEncoder.hash(domain, types, message);
+}
+
+function cashoutFields(args: CashoutMessage & { chainId: ChainId }): CashoutMessage & { chainId: ChainId } {
+  return {
+    chequebook: toAddress(args.chequebook, "chequebook"),
+    sender: toAddress(args.sender, "sender"),
+    requestPayout: toUint256(args.requestPayout, "requestPayout"),
+    recipient: toAddress(args.recipient, "recipient"),
+    callerPayout: toUint256(args.callerPayout, "callerPayout"),
+    chainId: args.chainId,
+  };
+}
+
+/**
+ * Signs a cash-out authorisation as the beneficiary: `sender` may cash the cheque of `requestPayout` and keep
+ * `callerPayout`, the rest going to `recipient`. Each authorisation is honoured once.
+ *
+ * @returns the 65-byte signature as 0x-hex.
+ */
+export async function signCashout(args: CashoutMessage & { signer: Signer; chainId: ChainId }): Promise<string> {
+  const { domain, types, message } = getCashoutTypedData(cashoutFields(args));
+  return canonical(await args.signer.signTypedData(domain, types, message));
+}
+
+/** The address that signed a cash-out authorisation. */
+export function recoverCashoutSigner(args: CashoutMessage & { chainId: ChainId; signature: string }): string {
+  return recoverAddress(hashCashout(args), toSignature(args.signature, "signature", "INVALID_ARGUMENT"));
+}
+
+function timeoutFields(args: CustomDecreaseTimeoutMessage & { chainId: ChainId }) {
+  return {
+    chequebook: toAddress(args.chequebook, "chequebook"),
+    beneficiary: toAddress(args.beneficiary, "beneficiary"),
+    decreaseTimeout: toUint256(args.decreaseTimeout, "decreaseTimeout"),
+    chainId: args.chainId,
+  };
+}
+
+/** The EIP-712 digest of a custom decrease-timeout authorisation. */
+export function hashCustomDecreaseTimeout(args: CustomDecreaseTimeoutMessage & { chainId: ChainId }): string {
+  const { domain, types, message } = getCustomDecreaseTimeoutTypedData(timeoutFields(args));
+  return TypedDataEncoder.hash(domain, types, message);
+}
+
+/** Signs, as the beneficiary, its agreement to a custom hard-deposit decrease timeout. */
+export async function signCustomDecreaseTimeout(
+  args: CustomDecreaseTimeoutMessage & { signer: Signer; chainId: ChainId },
+): Promise<string> {
+  const { domain, types, message } = getCustomDecreaseTimeoutTypedData(timeoutFields(args));
+  return canonical(await args.signer.signTypedData(domain, types, message));
+}
+
+/** The address that signed a custom decrease-timeout authorisation. */
+export function recoverCustomDecreaseTimeoutSigner(
+  args: CustomDecreaseTimeoutMessage & { chainId: ChainId; signature: string },
+): string {
+  return recoverAddress(hashCustomDecreaseTimeout(args), toSignature(args.signature, "signature", "INVALID_ARGUMENT"));
+}

@@ -1,0 +1,85 @@
+/**
+ * One error class for everything the SDK refuses or fails at, with a stable string `code` that callers switch
+ * on, a short message that says what to do, structured `details`, and the underlying `cause`.
+ */
+
+/** Every code a {@link ChequeError} can carry. Stable: new codes may be added, existing ones never change. */
+export const ChequeErrorCode = {
+  /** An argument is malformed: not an address, a negative or too large amount, and the like. */
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  /** A cheque's fields are malformed (address, 65-byte signature, uint256 range). */
+  MALFORMED_CHEQUE: "MALFORMED_CHEQUE",
+  /** Wire bytes or text could not be decoded into a cheque. */
+  MALFORMED_WIRE: "MALFORMED_WIRE",
+  /** The cheque is for another beneficiary. */
+  WRONG_BENEFICIARY: "WRONG_BENEFICIARY",
+  /** The cheque or the provider is for another chain than expected. */
+  WRONG_CHAIN: "WRONG_CHAIN",
+  /** The signature is not the chequebook issuer's (or not the expected signer's). */
+  INVALID_SIGNATURE: "INVALID_SIGNATURE",
+  /** The chequebook has no code or was not deployed by a trusted factory. */
+  UNKNOWN_CHEQUEBOOK: "UNKNOWN_CHEQUEBOOK",
+  /** The chequebook pays in a token we do not accept. */
+  WRONG_TOKEN: "WRONG_TOKEN",
+  /** The cheque is not above the last one held from that chequebook (replayed or lower). */
+  STALE_CHEQUE: "STALE_CHEQUE",
+  /** The chequebook cannot currently cover the cheque (solvency policy "reject" or "hard-deposit"). */
+  INSUFFICIENT_COVER: "INSUFFICIENT_COVER",
+  /** Our own chequebook cannot pay what is asked (issue, withdraw). */
+  INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
+  /** No cheque is held for that chequebook, or it is fully cashed. */
+  NOTHING_TO_CASH: "NOTHING_TO_CASH",
+  /** The estimated gas cost of a cash-out exceeds the configured share of its payout. */
+  UNPROFITABLE_CASHOUT: "UNPROFITABLE_CASHOUT",
+  /** The JSON-RPC endpoint cannot be reached or keeps failing. */
+  RPC_UNAVAILABLE: "RPC_UNAVAILABLE",
+  /** A contract call reverted; `details.errorName` and `details.args` hold the decoded custom error. */
+  CONTRACT_REVERT: "CONTRACT_REVERT",
+  /** The transaction ran out of gas. */
+  OUT_OF_GAS: "OUT_OF_GAS",
+  /** The sending account has too little native currency to pay for gas. */
+  NO_GAS_FUNDS: "NO_GAS_FUNDS",
+  /** A sent transaction disappeared from the node without being mined or replaced. */
+  TX_DROPPED: "TX_DROPPED",
+  /** Waiting for a transaction or confirmations took longer than allowed. */
+  TIMEOUT: "TIMEOUT",
+  /** The durable store failed to read or write. */
+  STORE_FAILURE: "STORE_FAILURE",
+} as const;
+
+/** A {@link ChequeError} code. */
+export type ChequeErrorCode = (typeof ChequeErrorCode)[keyof typeof ChequeErrorCode];
+
+/** Options of a {@link ChequeError}. */
+export interface ChequeErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * The SDK's error: `code` is stable, `message` is short and says what to do, `details` has the values.
+ *
+ * @example
+ * try { await receiver.receive(cheque) } catch (e) { if (isChequeError(e, "STALE_CHEQUE")) ... }
+ */
+export class ChequeError extends Error {
+  override readonly name = "ChequeError";
+  readonly code: ChequeErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ChequeErrorCode, message: string, options: ChequeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/**
+ * Whether `value` is a {@link ChequeError}, optionally with one of the given codes.
+ *
+ * @param value - anything caught.
+ * @param codes - if given, the error's code must be one of them.
+ */
+export function isChequeError(value: unknown, ...codes: ChequeErrorCode[]): value is ChequeError {
+  return value instanceof ChequeError && (codes.length === 0 || codes.includes(value.code));
+}
