@@ -1,0 +1,299 @@
+/**
+ * A durable {@link ChequeStore} in one SQLite file, on Node's built-in `node:sqlite` (no native add-on to build).
+ * The journal is WAL and every commit is `synchronous = FULL`, so a write that resolved survives a crash or a
+ * power loss. Amounts are stored as decimal text: uint256 does not fit SQLite's 64-bit integers.
+ *
+ * One process should own a database file at a time; within it, writes are short synchronous transactions, so
+ * concurrent async callers never interleave inside one.
+ *
+ * NOTE: on Node 22, loading `node:sqlite` prints one ExperimentalWarning.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+import { getAddress } from "ethers";
+
+import type { SignedCheque } from "../cheque.js";
+import { ChequeError, isChequeError } from "../errors.js";
+import { requireHigher } from "./rules.js";
+import type { CashoutRecord, CashoutStatus, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS received (
+  chequebook TEXT NOT NULL, beneficiary TEXT NOT NULL, cumulative TEXT NOT NULL, signature TEXT NOT NULL,
+  received_at INTEGER NOT NULL, PRIMARY KEY (chequebook, beneficiary));
+CREATE TABLE IF NOT EXISTS issued (
+  chequebook TEXT NOT NULL, beneficiary TEXT NOT NULL, cumulative TEXT NOT NULL, signature TEXT NOT NULL,
+  issued_at INTEGER NOT NULL, PRIMARY KEY (chequebook, beneficiary));
+CREATE TABLE IF NOT EXISTS issued_totals (chequebook TEXT PRIMARY KEY, total TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cashouts (
+  id TEXT PRIMARY KEY, chequebook TEXT NOT NULL, beneficiary TEXT NOT NULL, cumulative TEXT NOT NULL,
+  status TEXT NOT NULL, tx_hash TEXT, paid TEXT, bounced INTEGER, still_owed TEXT, gas_used TEXT, error TEXT,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cashouts_by_chequebook ON cashouts (chequebook, updated_at);
+CREATE TABLE IF NOT EXISTS pending_txs (
+  key TEXT PRIMARY KEY, hash TEXT NOT NULL, sender TEXT NOT NULL, nonce INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chequebooks (
+  chequebook TEXT PRIMARY KEY, issuer TEXT NOT NULL, token TEXT NOT NULL, factory TEXT NOT NULL,
+  issuer_is_contract INTEGER NOT NULL);
+`;
+
+type Row = Record<string, unknown>;
+
+const lower = (a: string) => a.toLowerCase();
+
+export class SqliteChequeStore implements ChequeStore {
+  readonly path: string;
+  #db: DatabaseSync;
+  #stmts = new Map<string, StatementSync>();
+
+  /**
+   * Opens (creating if needed) the database at `path`.
+   *
+   * @throws ChequeError STORE_FAILURE if the file cannot be opened or has a newer schema.
+   * @example const store = SqliteChequeStore.open("./node-data/cheques.db")
+   */
+  static open(path: string): SqliteChequeStore {
+    return new SqliteChequeStore(path);
+  }
+
+  private constructor(path: string) {
+    this.path = path;
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+      const version = Number((this.#db.prepare("PRAGMA user_version").get() as Row).user_version);
+      if (version > SCHEMA_VERSION) {
+        throw new ChequeError("STORE_FAILURE", `${path} was written by a newer version (schema ${version}); upgrade the SDK`);
+      }
+      this.#db.exec(SCHEMA);
+      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    } catch (cause) {
+      if (isChequeError(cause)) throw cause;
+      throw new ChequeError("STORE_FAILURE", `cannot open the cheque database ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  #stmt(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `work` in one immediate transaction; the commit is durable when this returns. */
+  #tx<T>(work: () => T): T {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // the failed statement may have rolled back already
+      }
+      if (isChequeError(error)) throw error;
+      throw new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  #read<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `reading the cheque database failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  #cheque(row: Row): SignedCheque {
+    return {
+      chequebook: String(row.chequebook_cs ?? row.chequebook),
+      beneficiary: String(row.beneficiary_cs ?? row.beneficiary),
+      cumulativePayout: BigInt(String(row.cumulative)),
+      signature: String(row.signature),
+    };
+  }
+
+  async getReceived(chequebook: string, beneficiary: string): Promise<ReceivedCheque | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT * FROM received WHERE chequebook = ? AND beneficiary = ?").get(lower(chequebook), lower(beneficiary)) as Row | undefined;
+      return row && this.#received(row);
+    });
+  }
+
+  #received(row: Row): ReceivedCheque {
+    return { cheque: this.#withChecksums(this.#cheque(row)), receivedAt: Number(row.received_at) };
+  }
+
+  async putReceived(cheque: SignedCheque, receivedAt = Date.now()): Promise<void> {
+    this.#tx(() => {
+      const row = this.#stmt("SELECT * FROM received WHERE chequebook = ? AND beneficiary = ?").get(lower(cheque.chequebook), lower(cheque.beneficiary)) as Row | undefined;
+      requireHigher(row && this.#cheque(row), cheque, "received");
+      this.#stmt(
+        "INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, received_at = excluded.received_at",
+      ).run(lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout.toString(), cheque.signature, receivedAt);
+    });
+  }
+
+  async listReceived(beneficiary?: string): Promise<ReceivedCheque[]> {
+    return this.#read(() => {
+      const rows = (beneficiary === undefined
+        ? this.#stmt("SELECT * FROM received ORDER BY chequebook, beneficiary").all()
+        : this.#stmt("SELECT * FROM received WHERE beneficiary = ? ORDER BY chequebook").all(lower(beneficiary))) as Row[];
+      return rows.map((r) => this.#received(r));
+    });
+  }
+
+  async getIssued(chequebook: string, beneficiary: string): Promise<IssuedCheque | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT * FROM issued WHERE chequebook = ? AND beneficiary = ?").get(lower(chequebook), lower(beneficiary)) as Row | undefined;
+      return row && this.#issued(row);
+    });
+  }
+
+  #issued(row: Row): IssuedCheque {
+    return { cheque: this.#withChecksums(this.#cheque(row)), issuedAt: Number(row.issued_at) };
+  }
+
+  async putIssued(cheque: SignedCheque, issuedAt = Date.now()): Promise<void> {
+    this.#tx(() => {
+      const book = lower(cheque.chequebook);
+      const row = this.#stmt("SELECT * FROM issued WHERE chequebook = ? AND beneficiary = ?").get(book, lower(cheque.beneficiary)) as Row | undefined;
+      const held = row && this.#cheque(row);
+      requireHigher(held, cheque, "issued");
+      this.#stmt(
+        "INSERT INTO issued (chequebook, beneficiary, cumulative, signature, issued_at) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, issued_at = excluded.issued_at",
+      ).run(book, lower(cheque.beneficiary), cheque.cumulativePayout.toString(), cheque.signature, issuedAt);
+      const total = this.#stmt("SELECT total FROM issued_totals WHERE chequebook = ?").get(book) as Row | undefined;
+      const next = BigInt(String(total?.total ?? "0")) + cheque.cumulativePayout - (held?.cumulativePayout ?? 0n);
+      this.#stmt("INSERT INTO issued_totals (chequebook, total) VALUES (?, ?) ON CONFLICT (chequebook) DO UPDATE SET total = excluded.total").run(book, next.toString());
+    });
+  }
+
+  async listIssued(chequebook?: string): Promise<IssuedCheque[]> {
+    return this.#read(() => {
+      const rows = (chequebook === undefined
+        ? this.#stmt("SELECT * FROM issued ORDER BY chequebook, beneficiary").all()
+        : this.#stmt("SELECT * FROM issued WHERE chequebook = ? ORDER BY beneficiary").all(lower(chequebook))) as Row[];
+      return rows.map((r) => this.#issued(r));
+    });
+  }
+
+  async totalIssued(chequebook: string): Promise<bigint> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT total FROM issued_totals WHERE chequebook = ?").get(lower(chequebook)) as Row | undefined;
+      return BigInt(String(row?.total ?? "0"));
+    });
+  }
+
+  async putCashout(r: CashoutRecord): Promise<void> {
+    this.#tx(() => {
+      this.#stmt(
+        "INSERT OR REPLACE INTO cashouts (id, chequebook, beneficiary, cumulative, status, tx_hash, paid, bounced, still_owed, gas_used, error, updated_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        r.id, lower(r.chequebook), lower(r.beneficiary), r.cumulativePayout.toString(), r.status, r.txHash ?? null,
+        r.paid?.toString() ?? null, r.bounced === undefined ? null : Number(r.bounced), r.stillOwed?.toString() ?? null,
+        r.gasUsed?.toString() ?? null, r.error ?? null, r.updatedAt,
+      );
+    });
+  }
+
+  async listCashouts(chequebook?: string): Promise<CashoutRecord[]> {
+    return this.#read(() => {
+      const rows = (chequebook === undefined
+        ? this.#stmt("SELECT * FROM cashouts ORDER BY updated_at DESC").all()
+        : this.#stmt("SELECT * FROM cashouts WHERE chequebook = ? ORDER BY updated_at DESC").all(lower(chequebook))) as Row[];
+      return rows.map((row) => {
+        const r: CashoutRecord = {
+          id: String(row.id),
+          chequebook: checksum(String(row.chequebook)),
+          beneficiary: checksum(String(row.beneficiary)),
+          cumulativePayout: BigInt(String(row.cumulative)),
+          status: String(row.status) as CashoutStatus,
+          updatedAt: Number(row.updated_at),
+        };
+        if (row.tx_hash !== null) r.txHash = String(row.tx_hash);
+        if (row.paid !== null) r.paid = BigInt(String(row.paid));
+        if (row.bounced !== null) r.bounced = Number(row.bounced) === 1;
+        if (row.still_owed !== null) r.stillOwed = BigInt(String(row.still_owed));
+        if (row.gas_used !== null) r.gasUsed = BigInt(String(row.gas_used));
+        if (row.error !== null) r.error = String(row.error);
+        return r;
+      });
+    });
+  }
+
+  async putPendingTx(tx: PendingTx): Promise<void> {
+    this.#tx(() => {
+      this.#stmt("INSERT OR REPLACE INTO pending_txs (key, hash, sender, nonce, created_at) VALUES (?, ?, ?, ?, ?)").run(tx.key, tx.hash, tx.from, tx.nonce, tx.createdAt);
+    });
+  }
+
+  async getPendingTx(key: string): Promise<PendingTx | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT * FROM pending_txs WHERE key = ?").get(key) as Row | undefined;
+      return row && pending(row);
+    });
+  }
+
+  async deletePendingTx(key: string): Promise<void> {
+    this.#tx(() => {
+      this.#stmt("DELETE FROM pending_txs WHERE key = ?").run(key);
+    });
+  }
+
+  async listPendingTx(): Promise<PendingTx[]> {
+    return this.#read(() => (this.#stmt("SELECT * FROM pending_txs ORDER BY created_at").all() as Row[]).map(pending));
+  }
+
+  async getChequebookInfo(chequebook: string): Promise<ChequebookInfo | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT * FROM chequebooks WHERE chequebook = ?").get(lower(chequebook)) as Row | undefined;
+      if (row === undefined) return undefined;
+      return {
+        chequebook: checksum(String(row.chequebook)),
+        issuer: checksum(String(row.issuer)),
+        token: checksum(String(row.token)),
+        factory: checksum(String(row.factory)),
+        issuerIsContract: Number(row.issuer_is_contract) === 1,
+      };
+    });
+  }
+
+  async putChequebookInfo(info: ChequebookInfo): Promise<void> {
+    this.#tx(() => {
+      this.#stmt("INSERT OR REPLACE INTO chequebooks (chequebook, issuer, token, factory, issuer_is_contract) VALUES (?, ?, ?, ?, ?)").run(
+        lower(info.chequebook), lower(info.issuer), lower(info.token), lower(info.factory), Number(info.issuerIsContract),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#stmts.clear();
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #withChecksums(c: SignedCheque): SignedCheque {
+    return { ...c, chequebook: checksum(c.chequebook), beneficiary: checksum(c.beneficiary) };
+  }
+}
+
+function checksum(address: string): string {
+  return getAddress(address);
+}
+
+function pending(row: Row): PendingTx {
+  return { key: String(row.key), hash: String(row.hash), from: checksum(String(row.sender)), nonce: Number(row.nonce), createdAt: Number(row.created_at) };
+}

@@ -1,0 +1,112 @@
+/**
+ * What a node keeps about cheques: the best cheque received from each chequebook, the last cheque issued to each
+ * beneficiary with the running total, cash-out attempts and results, pending transactions, and the immutable
+ * facts learnt about chequebooks. Every write resolves only once it is durable.
+ */
+import type { SignedCheque } from "../cheque.js";
+
+/** A cheque received and accepted. */
+export interface ReceivedCheque {
+  cheque: SignedCheque;
+  /** Unix milliseconds. */
+  receivedAt: number;
+}
+
+/** A cheque issued (signed and committed before it was handed out). */
+export interface IssuedCheque {
+  cheque: SignedCheque;
+  /** Unix milliseconds. */
+  issuedAt: number;
+}
+
+/** The state of a cash-out attempt. */
+export type CashoutStatus = "pending" | "confirmed" | "failed" | "dropped";
+
+/** One cash-out attempt and, once known, its result. */
+export interface CashoutRecord {
+  id: string;
+  chequebook: string;
+  beneficiary: string;
+  cumulativePayout: bigint;
+  status: CashoutStatus;
+  txHash?: string;
+  /** Tokens that left the chequebook (including a caller fee). */
+  paid?: bigint;
+  bounced?: boolean;
+  /** What the cheque still owes after this cash-out. */
+  stillOwed?: bigint;
+  gasUsed?: bigint;
+  /** Why it failed, when it did. */
+  error?: string;
+  /** Unix milliseconds. */
+  updatedAt: number;
+}
+
+/** A transaction sent and not yet settled, so a restarted process can find it again. */
+export interface PendingTx {
+  /** What the transaction is for, e.g. `deploy:<address>` or `cashout:<chequebook>`. */
+  key: string;
+  hash: string;
+  from: string;
+  nonce: number;
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
+/** Facts about a chequebook that never change, learnt once from the chain. */
+export interface ChequebookInfo {
+  chequebook: string;
+  issuer: string;
+  token: string;
+  /** The trusted factory that deployed it. */
+  factory: string;
+  /** Whether the issuer is a contract (ERC-1271) rather than a key. */
+  issuerIsContract: boolean;
+}
+
+/**
+ * Storage for cheques. Implementations: {@link MemoryChequeStore} (tests, ephemeral nodes) and
+ * {@link SqliteChequeStore} (durable).
+ */
+export interface ChequeStore {
+  /** The best cheque received from `chequebook` for `beneficiary`. */
+  getReceived(chequebook: string, beneficiary: string): Promise<ReceivedCheque | undefined>;
+  /**
+   * Records an accepted cheque; durable when it resolves.
+   *
+   * @throws ChequeError STALE_CHEQUE if a cheque at least as high is held already (so concurrent writers cannot
+   * lower it).
+   */
+  putReceived(cheque: SignedCheque, receivedAt?: number): Promise<void>;
+  /** Every best received cheque, optionally for one beneficiary. */
+  listReceived(beneficiary?: string): Promise<ReceivedCheque[]>;
+
+  /** The last cheque issued from `chequebook` to `beneficiary`. */
+  getIssued(chequebook: string, beneficiary: string): Promise<IssuedCheque | undefined>;
+  /**
+   * Records an issued cheque and raises the chequebook's total issued; durable when it resolves.
+   *
+   * @throws ChequeError STALE_CHEQUE if it is not above the last cheque issued to that beneficiary.
+   */
+  putIssued(cheque: SignedCheque, issuedAt?: number): Promise<void>;
+  /** Every last-issued cheque, optionally from one chequebook. */
+  listIssued(chequebook?: string): Promise<IssuedCheque[]>;
+  /** The sum of the last cheques issued from `chequebook` to each beneficiary. */
+  totalIssued(chequebook: string): Promise<bigint>;
+
+  /** Inserts or replaces a cash-out record (by id). */
+  putCashout(record: CashoutRecord): Promise<void>;
+  /** Cash-out records, newest first, optionally for one chequebook. */
+  listCashouts(chequebook?: string): Promise<CashoutRecord[]>;
+
+  putPendingTx(tx: PendingTx): Promise<void>;
+  getPendingTx(key: string): Promise<PendingTx | undefined>;
+  deletePendingTx(key: string): Promise<void>;
+  listPendingTx(): Promise<PendingTx[]>;
+
+  getChequebookInfo(chequebook: string): Promise<ChequebookInfo | undefined>;
+  putChequebookInfo(info: ChequebookInfo): Promise<void>;
+
+  /** Releases the store; further calls fail. */
+  close(): Promise<void>;
+}
