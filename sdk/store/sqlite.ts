@@ -15,7 +15,7 @@ import { getAddress } from "ethers";
 import type { SignedCheque } from "../cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { requireHigher } from "./rules.js";
-import type { CashoutRecord, CashoutStatus, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
+import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
 
 const SCHEMA_VERSION = 1;
 
@@ -221,7 +221,7 @@ export class SqliteChequeStore implements ChequeStore {
           chequebook: checksum(String(row.chequebook)),
           beneficiary: checksum(String(row.beneficiary)),
           cumulativePayout: BigInt(String(row.cumulative)),
-          status: String(row.status) as CashoutStatus,
+          status: String(row.status) as CashoutState,
           updatedAt: Number(row.updated_at),
         };
         if (row.tx_hash !== null) r.txHash = String(row.tx_hash);

@@ -20,7 +20,7 @@ export interface IssuedCheque {
 }
 
 /** The state of a cash-out attempt. */
-export type CashoutStatus = "pending" | "confirmed" | "failed" | "dropped";
+export type CashoutState = "pending" | "confirmed" | "failed" | "dropped";
 
 /** One cash-out attempt and, once known, its result. */
 export interface CashoutRecord {
@@ -28,7 +28,7 @@ export interface CashoutRecord {
   chequebook: string;
   beneficiary: string;
   cumulativePayout: bigint;
-  status: CashoutStatus;
+  status: CashoutState;
   txHash?: string;
   /** Tokens that left the chequebook (including a caller fee). */
   paid?: bigint;

@@ -1,0 +1,344 @@
+/**
+ * The issuer side: deploy a chequebook, fund it, manage hard deposits, and issue cheques that the chequebook can
+ * pay. An issued cheque is committed to the store, with its signature, before it is handed out: after a crash the
+ * same signed cheque can be sent again, and a lower one is never issued.
+ */
+import { Signature, ZeroHash, type Signer, type TransactionReceipt } from "ethers";
+
+import { signCheque, type SignedCheque } from "./cheque.js";
+import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "./contracts.js";
+import { ChequeError } from "./errors.js";
+import { KeyedMutex } from "./mutex.js";
+import type { ChequeStore, IssuedCheque } from "./store/types.js";
+import { sendTransaction, waitForTransaction, type TxOptions } from "./tx.js";
+import { toAddress, toUint256 } from "./validate.js";
+
+/** The chequebook's money, as the issuer sees it. */
+export interface ChequebookBalances {
+  /** Tokens held by the chequebook. */
+  total: bigint;
+  /** Tokens not reserved by hard deposits (what can be withdrawn, at most). */
+  liquid: bigint;
+  totalHardDeposit: bigint;
+  totalPaidOut: bigint;
+  /** The sum of the last cheques issued to each beneficiary (from the store). */
+  totalIssued: bigint;
+  /** Issued but not yet cashed: `totalIssued - totalPaidOut`. */
+  outstanding: bigint;
+  /** What can still be promised: `total + totalPaidOut - totalIssued`. */
+  available: bigint;
+}
+
+/** The result of {@link ChequebookIssuer.issueCheque}. */
+export interface IssueResult {
+  cheque: SignedCheque;
+  /** The amount this cheque adds. */
+  amount: bigint;
+  /** What can still be promised after it. */
+  availableAfter: bigint;
+  /** `availableAfter` is below the configured low-funds threshold. */
+  lowFunds: boolean;
+}
+
+/** A write that was mined and confirmed, with the chequebook events it emitted. */
+export interface WriteResult {
+  hash: string;
+  receipt: TransactionReceipt;
+  events: Array<{ name: string; args: Record<string, unknown> }>;
+}
+
+/** Options of a {@link ChequebookIssuer}. */
+export interface IssuerOptions {
+  /** The issuer's signer, connected to a provider. */
+  signer: Signer;
+  chequebook: string;
+  store: ChequeStore;
+  /** Warn when what can still be promised falls below this. Default 0 (never). */
+  lowFundsThreshold?: bigint;
+  onLowFunds?: (info: { chequebook: string; available: bigint; threshold: bigint }) => void;
+  /** Reuse the on-chain balance for this long (ms) when issuing many cheques. Default 0. */
+  balanceCacheMs?: number;
+  tx?: TxOptions;
+}
+
+function decodeEvents(receipt: TransactionReceipt, chequebook: string): WriteResult["events"] {
+  const events: WriteResult["events"] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== chequebook.toLowerCase()) continue;
+    const parsed = chequebookInterface.parseLog(log);
+    if (parsed !== null) events.push({ name: parsed.name, args: parsed.args.toObject() });
+  }
+  return events;
+}
+
+/**
+ * An issuer's handle on its chequebook.
+ *
+ * @example
+ * const issuer = await ChequebookIssuer.connect({ signer, chequebook, store })
+ * const { cheque } = await issuer.issueCheque(peer, 10n ** 15n)
+ */
+export class ChequebookIssuer {
+  readonly chequebook: string;
+  readonly chainId: bigint;
+  readonly #signer: Signer;
+  readonly #store: ChequeStore;
+  readonly #threshold: bigint;
+  readonly #onLowFunds: IssuerOptions["onLowFunds"];
+  readonly #cacheMs: number;
+  readonly #tx: TxOptions;
+  readonly #mutex = new KeyedMutex();
+  #snapshot: { total: bigint; totalPaidOut: bigint; at: number } | undefined;
+
+  private constructor(options: IssuerOptions, chainId: bigint) {
+    this.chequebook = toAddress(options.chequebook, "chequebook");
+    this.chainId = chainId;
+    this.#signer = options.signer;
+    this.#store = options.store;
+    this.#threshold = options.lowFundsThreshold ?? 0n;
+    this.#onLowFunds = options.onLowFunds;
+    this.#cacheMs = options.balanceCacheMs ?? 0;
+    this.#tx = options.tx ?? {};
+  }
+
+  /**
+   * Connects to an existing chequebook, checking that the signer is its issuer.
+   *
+   * @throws ChequeError UNKNOWN_CHEQUEBOOK if there is no chequebook at the address; INVALID_ARGUMENT if the
+   *   signer is not its issuer; RPC_UNAVAILABLE.
+   */
+  static async connect(options: IssuerOptions): Promise<ChequebookIssuer> {
+    const address = toAddress(options.chequebook, "chequebook");
+    const provider = options.signer.provider;
+    if (provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
+    const [network, code, me] = await rpc("connecting to the chequebook", () =>
+      Promise.all([provider.getNetwork(), provider.getCode(address), options.signer.getAddress()]),
+    );
+    if (code === "0x") throw new ChequeError("UNKNOWN_CHEQUEBOOK", `no chequebook at ${address} on chain ${network.chainId}`, { details: { chequebook: address } });
+    const issuer = (await rpc("reading the issuer", () => chequebookAt(address, provider).getFunction("issuer")())) as string;
+    if (issuer !== me) {
+      throw new ChequeError("INVALID_ARGUMENT", `the signer ${me} is not the issuer (${issuer}) of ${address}: use the issuer's key`, {
+        details: { signer: me, issuer },
+      });
+    }
+    return new ChequebookIssuer({ ...options, chequebook: address }, network.chainId);
+  }
+
+  /**
+   * Deploys a chequebook through `factory` at its predicted address, or resumes an interrupted deployment: if a
+   * deployment transaction is remembered in the store it is awaited, and if the node dropped it a new one is sent.
+   *
+   * @returns the chequebook address and whether it already existed.
+   * @throws ChequeError CONTRACT_REVERT, NO_GAS_FUNDS, TX_DROPPED (after a resend failed), RPC_UNAVAILABLE.
+   */
+  static async deploy(args: {
+    signer: Signer;
+    factory: string;
+    store: ChequeStore;
+    issuer?: string;
+    defaultHardDepositTimeout?: bigint;
+    salt?: string;
+    tx?: TxOptions;
+  }): Promise<{ chequebook: string; existed: boolean; hash?: string }> {
+    const provider = args.signer.provider;
+    if (provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
+    const me = await args.signer.getAddress();
+    const issuer = toAddress(args.issuer ?? me, "issuer");
+    const timeout = toUint256(args.defaultHardDepositTimeout ?? 86_400n, "defaultHardDepositTimeout");
+    const salt = args.salt ?? ZeroHash;
+    const factory = factoryAt(toAddress(args.factory, "factory"), args.signer);
+    const predicted = (await rpc("predicting the chequebook address", () =>
+      factory.getFunction("predictSimpleSwapAddress")(me, issuer, timeout, salt),
+    )) as string;
+    const key = `deploy:${predicted}`;
+    const options: TxOptions = { ...args.tx, store: args.store, key };
+
+    const pending = await args.store.getPendingTx(key);
+    if (pending !== undefined) {
+      try {
+        const receipt = await waitForTransaction(args.signer, pending, options);
+        return { chequebook: predicted, existed: false, hash: receipt.hash };
+      } catch (error) {
+        // Dropped or failed: fall through; the code check below decides whether to send again.
+        if (!(error instanceof ChequeError) || (error.code !== "TX_DROPPED" && error.code !== "CONTRACT_REVERT")) throw error;
+      }
+    }
+    if ((await rpc("reading the chequebook's code", () => provider.getCode(predicted))) !== "0x") {
+      await args.store.deletePendingTx(key);
+      return { chequebook: predicted, existed: true };
+    }
+    const data = factory.interface.encodeFunctionData("deploySimpleSwap", [issuer, timeout, salt]);
+    const receipt = await sendTransaction(args.signer, { to: await factory.getAddress(), data }, options);
+    return { chequebook: predicted, existed: false, hash: receipt.hash };
+  }
+
+  /** The chequebook's balances, combining the chain and the store. */
+  async balances(): Promise<ChequebookBalances> {
+    const book = chequebookAt(this.chequebook, this.#provider());
+    const [total, liquid, totalHardDeposit, totalPaidOut, totalIssued] = await Promise.all([
+      rpc("reading balances", () => book.getFunction("balance")() as Promise<bigint>),
+      rpc("reading balances", () => book.getFunction("liquidBalance")() as Promise<bigint>),
+      rpc("reading balances", () => book.getFunction("totalHardDeposit")() as Promise<bigint>),
+      rpc("reading balances", () => book.getFunction("totalPaidOut")() as Promise<bigint>),
+      this.#store.totalIssued(this.chequebook),
+    ]);
+    this.#snapshot = { total, totalPaidOut, at: Date.now() };
+    return { total, liquid, totalHardDeposit, totalPaidOut, totalIssued, outstanding: totalIssued - totalPaidOut, available: total + totalPaidOut - totalIssued };
+  }
+
+  /**
+   * Signs a cheque that adds `amount` to what `beneficiary` was promised, commits it, and returns it for sending.
+   * Issues to the same beneficiary are serialised.
+   *
+   * @throws ChequeError INVALID_ARGUMENT; INSUFFICIENT_FUNDS (with `details.available`) if the chequebook could
+   *   not pay it; STORE_FAILURE (then nothing was issued).
+   */
+  async issueCheque(beneficiary: string, amount: bigint): Promise<IssueResult> {
+    const to = toAddress(beneficiary, "beneficiary");
+    const add = toUint256(amount, "amount", { positive: true });
+    return this.#mutex.run(to, async () => {
+      const available = await this.#available();
+      if (add > available) {
+        throw new ChequeError("INSUFFICIENT_FUNDS", `the chequebook can promise only ${available} more; deposit before issuing ${add}`, {
+          details: { chequebook: this.chequebook, available, requested: add },
+        });
+      }
+      const last = await this.#store.getIssued(this.chequebook, to);
+      const cheque = await signCheque({
+        signer: this.#signer,
+        chequebook: this.chequebook,
+        beneficiary: to,
+        cumulativePayout: (last?.cheque.cumulativePayout ?? 0n) + add,
+        chainId: this.chainId,
+      });
+      await this.#store.putIssued(cheque);
+      const availableAfter = available - add;
+      const lowFunds = availableAfter < this.#threshold;
+      if (lowFunds) this.#onLowFunds?.({ chequebook: this.chequebook, available: availableAfter, threshold: this.#threshold });
+      return { cheque, amount: add, availableAfter, lowFunds };
+    });
+  }
+
+  /** The last cheque issued to `beneficiary`: send it again after a crash. */
+  async lastIssued(beneficiary: string): Promise<IssuedCheque | undefined> {
+    return this.#store.getIssued(this.chequebook, toAddress(beneficiary, "beneficiary"));
+  }
+
+  async #available(): Promise<bigint> {
+    const snap = this.#snapshot;
+    const fresh = snap !== undefined && Date.now() - snap.at < this.#cacheMs;
+    if (!fresh) {
+      const book = chequebookAt(this.chequebook, this.#provider());
+      const [total, totalPaidOut] = await rpc("reading the chequebook balance", () =>
+        Promise.all([book.getFunction("balance")() as Promise<bigint>, book.getFunction("totalPaidOut")() as Promise<bigint>]),
+      );
+      this.#snapshot = { total, totalPaidOut, at: Date.now() };
+    }
+    const { total, totalPaidOut } = this.#snapshot!;
+    return total + totalPaidOut - (await this.#store.totalIssued(this.chequebook));
+  }
+
+  /**
+   * Deposits `amount` from the issuer: in one transaction with an EIP-2612 permit if the token supports it,
+   * otherwise approve (when needed) then deposit.
+   *
+   * @throws ChequeError CONTRACT_REVERT (e.g. balance too low), NO_GAS_FUNDS, RPC_UNAVAILABLE.
+   */
+  async deposit(amount: bigint, options: { permit?: boolean } = {}): Promise<WriteResult> {
+    const value = toUint256(amount, "amount", { positive: true });
+    const provider = this.#provider();
+    const tokenAddress = (await rpc("reading the token", () => chequebookAt(this.chequebook, provider).getFunction("token")())) as string;
+    const token = erc20At(tokenAddress, this.#signer);
+    const me = await this.#signer.getAddress();
+    if (options.permit !== false) {
+      const permit = await this.#permit(tokenAddress, me, value).catch(() => undefined);
+      if (permit !== undefined) {
+        return this.#write("depositWithPermit", [value, permit.deadline, permit.v, permit.r, permit.s]);
+      }
+    }
+    const allowance = (await rpc("reading the allowance", () => token.getFunction("allowance")(me, this.chequebook))) as bigint;
+    if (allowance < value) {
+      await sendTransaction(this.#signer, { to: tokenAddress, data: token.interface.encodeFunctionData("approve", [this.chequebook, value]) }, this.#tx);
+    }
+    return this.#write("deposit", [value]);
+  }
+
+  /** An EIP-2612 permit for the chequebook, or undefined if the token has none. */
+  async #permit(tokenAddress: string, owner: string, value: bigint) {
+    const token = erc20At(tokenAddress, this.#provider());
+    const [nonce, domain] = await Promise.all([
+      token.getFunction("nonces")(owner) as Promise<bigint>,
+      token.getFunction("eip712Domain")() as Promise<[string, string, string, bigint, string]>,
+    ]);
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
+    const signature = await this.#signer.signTypedData(
+      { name: domain[1], version: domain[2], chainId: domain[3], verifyingContract: domain[4] },
+      {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
+      { owner, spender: this.chequebook, value, nonce, deadline },
+    );
+    const { v, r, s } = Signature.from(signature);
+    return { deadline, v, r, s };
+  }
+
+  /**
+   * Withdraws `amount` to the issuer. Refuses to leave less than the cheques already issued need, unless forced.
+   *
+   * @throws ChequeError INSUFFICIENT_FUNDS (with `details.available`) without `force`; CONTRACT_REVERT beyond the
+   *   liquid balance.
+   */
+  async withdraw(amount: bigint, options: { force?: boolean } = {}): Promise<WriteResult> {
+    const value = toUint256(amount, "amount", { positive: true });
+    if (!options.force) {
+      const { available } = await this.balances();
+      if (value > available) {
+        throw new ChequeError("INSUFFICIENT_FUNDS", `withdrawing ${value} would leave issued cheques uncovered (only ${available} is free); pass force to do it anyway`, {
+          details: { available, requested: value },
+        });
+      }
+    }
+    return this.#write("withdraw", [value]);
+  }
+
+  /** Raises the hard deposit of `beneficiary`. */
+  increaseHardDeposit(beneficiary: string, amount: bigint): Promise<WriteResult> {
+    return this.#write("increaseHardDeposit", [toAddress(beneficiary, "beneficiary"), toUint256(amount, "amount", { positive: true })]);
+  }
+
+  /** Announces a decrease of the hard deposit of `beneficiary`. */
+  prepareDecreaseHardDeposit(beneficiary: string, amount: bigint): Promise<WriteResult> {
+    return this.#write("prepareDecreaseHardDeposit", [toAddress(beneficiary, "beneficiary"), toUint256(amount, "amount", { positive: true })]);
+  }
+
+  /** Applies a due decrease of the hard deposit of `beneficiary`. */
+  decreaseHardDeposit(beneficiary: string): Promise<WriteResult> {
+    return this.#write("decreaseHardDeposit", [toAddress(beneficiary, "beneficiary")]);
+  }
+
+  /** Sets the decrease timeout `beneficiary` agreed to with `beneficiarySignature`. */
+  setCustomHardDepositTimeout(beneficiary: string, timeout: bigint, beneficiarySignature: string): Promise<WriteResult> {
+    return this.#write("setCustomHardDepositTimeout", [toAddress(beneficiary, "beneficiary"), toUint256(timeout, "timeout"), beneficiarySignature]);
+  }
+
+  async #write(method: string, args: unknown[]): Promise<WriteResult> {
+    const data = chequebookInterface.encodeFunctionData(method, args);
+    const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
+    this.#snapshot = undefined;
+    return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
+  }
+
+  #provider() {
+    const provider = this.#signer.provider;
+    if (provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
+    return provider;
+  }
+}
+
+export { decodeEvents };

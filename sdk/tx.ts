@@ -1,0 +1,229 @@
+/**
+ * Sending a transaction and seeing it through: simulate and estimate (a revert is decoded before anything is
+ * spent), send, remember it in the store, replace it with bumped fees at the same nonce while it is stuck,
+ * notice when it was dropped, and wait for N confirmations with progress.
+ */
+import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
+
+import { toChequeError } from "./contracts.js";
+import { ChequeError } from "./errors.js";
+import type { ChequeStore, PendingTx } from "./store/types.js";
+
+/** Progress of a transaction, for spinners and logs. */
+export type TxProgress =
+  | { stage: "sent"; hash: string; nonce: number }
+  | { stage: "replaced"; hash: string; previous: string; maxFeePerGas: bigint }
+  | { stage: "mined"; hash: string; blockNumber: number }
+  | { stage: "confirming"; hash: string; confirmations: number; required: number }
+  | { stage: "confirmed"; hash: string; confirmations: number }
+  | { stage: "dropped"; hash: string };
+
+/** How to see a transaction through. */
+export interface TxOptions {
+  /** Blocks on top of the including one, counting it. Default 1. */
+  confirmations?: number;
+  onProgress?: (progress: TxProgress) => void;
+  /** Give up (TIMEOUT) after this long. Default 10 minutes. */
+  timeoutMs?: number;
+  /** Replace the transaction with higher fees when it is not mined after this long. Default 60 s. */
+  stuckAfterMs?: number;
+  /** At most this many replacements. Default 3. */
+  maxBumps?: number;
+  /** Raise fees by this percentage per replacement (nodes require at least 10). Default 20. */
+  bumpPercent?: number;
+  /** Treat the transaction as dropped when the node has not known it for this long. Default 30 s. */
+  droppedAfterMs?: number;
+  /** How often to poll the node. Default 1 s. */
+  pollMs?: number;
+  /** Remember the pending transaction here under `key`, so a restarted process can resume waiting. */
+  store?: ChequeStore;
+  key?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function providerOf(signer: Signer): Provider {
+  if (signer.provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
+  return signer.provider;
+}
+
+/**
+ * Simulates, sends and waits for `request`.
+ *
+ * @returns the receipt of the mined transaction (the original or a replacement), after the confirmations.
+ * @throws ChequeError CONTRACT_REVERT (decoded, before sending), NO_GAS_FUNDS, OUT_OF_GAS, TX_DROPPED, TIMEOUT,
+ *   RPC_UNAVAILABLE.
+ */
+export async function sendTransaction(signer: Signer, request: TransactionRequest, options: TxOptions = {}): Promise<TransactionReceipt> {
+  const provider = providerOf(signer);
+  const from = await signer.getAddress();
+  const tx: TransactionRequest = { ...request, from };
+  try {
+    // Simulation: estimateGas runs the call and surfaces its revert before anything is paid.
+    tx.gasLimit ??= ((await provider.estimateGas(tx)) * 12n) / 10n;
+    tx.nonce ??= await provider.getTransactionCount(from, "pending");
+    const fees = await provider.getFeeData();
+    if (fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null && tx.gasPrice == null) {
+      tx.maxFeePerGas ??= fees.maxFeePerGas;
+      tx.maxPriorityFeePerGas ??= fees.maxPriorityFeePerGas;
+    } else if (fees.gasPrice !== null) {
+      tx.gasPrice ??= fees.gasPrice;
+    }
+  } catch (error) {
+    throw toChequeError(error, "preparing the transaction");
+  }
+  let sent;
+  try {
+    sent = await signer.sendTransaction(tx);
+  } catch (error) {
+    throw toChequeError(error, "sending the transaction");
+  }
+  const pending: PendingTx = { key: options.key ?? `tx:${sent.hash}`, hash: sent.hash, from, nonce: sent.nonce, createdAt: Date.now() };
+  await options.store?.putPendingTx(pending);
+  options.onProgress?.({ stage: "sent", hash: sent.hash, nonce: sent.nonce });
+  return waitForTransaction(signer, pending, { ...options, request: tx });
+}
+
+/**
+ * Waits for a transaction sent earlier (possibly by a previous process), bumping its fees while it is stuck if
+ * the original request is known.
+ *
+ * @throws ChequeError as {@link sendTransaction}.
+ */
+export async function waitForTransaction(
+  signer: Signer,
+  pending: PendingTx,
+  options: TxOptions & { request?: TransactionRequest } = {},
+): Promise<TransactionReceipt> {
+  const provider = providerOf(signer);
+  const confirmations = options.confirmations ?? 1;
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const stuckAfterMs = options.stuckAfterMs ?? 60_000;
+  const maxBumps = options.maxBumps ?? 3;
+  const bumpPercent = BigInt(Math.max(10, options.bumpPercent ?? 20));
+  const droppedAfterMs = options.droppedAfterMs ?? 30_000;
+  const pollMs = options.pollMs ?? 1_000;
+  const started = Date.now();
+  const hashes = [pending.hash];
+  let request = options.request;
+  let lastSentAt = Date.now();
+  let unknownSince: number | undefined;
+  let bumps = 0;
+
+  const settle = async () => {
+    await options.store?.deletePendingTx(pending.key);
+  };
+
+  try {
+    for (;;) {
+      if (Date.now() - started > timeoutMs) {
+        throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
+          details: { hashes, nonce: pending.nonce },
+        });
+      }
+      // Mined? Any of our hashes may be the one that made it.
+      for (const hash of hashes) {
+        const receipt = await provider.getTransactionReceipt(hash);
+        if (receipt !== null) {
+          options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
+          await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress);
+          await settle();
+          if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
+          return receipt;
+        }
+      }
+      // Our nonce used by a transaction that is not ours: replaced from elsewhere, or dropped and reused.
+      const latestNonce = await provider.getTransactionCount(pending.from, "latest");
+      if (latestNonce > pending.nonce) {
+        // A receipt may lag the nonce by a poll; look once more before calling it dropped.
+        await sleep(pollMs);
+        if ((await Promise.all(hashes.map((h) => provider.getTransactionReceipt(h)))).some((r) => r !== null)) continue;
+        await settle();
+        options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+        throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped: nonce ${pending.nonce} was used by another transaction`, {
+          details: { hashes, nonce: pending.nonce },
+        });
+      }
+      // Known to the node at all?
+      const known = (await Promise.all(hashes.map((h) => provider.getTransaction(h)))).some((t) => t !== null);
+      if (known) unknownSince = undefined;
+      else {
+        unknownSince ??= Date.now();
+        if (Date.now() - unknownSince >= droppedAfterMs) {
+          await settle();
+          options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+          throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
+            details: { hashes, nonce: pending.nonce },
+          });
+        }
+      }
+      // Stuck: replace at the same nonce with bumped fees.
+      if (request !== undefined && known && bumps < maxBumps && Date.now() - lastSentAt >= stuckAfterMs) {
+        request = await bumped(provider, request, bumpPercent);
+        const previous = hashes.at(-1)!;
+        try {
+          const replacement = await signer.sendTransaction(request);
+          hashes.push(replacement.hash);
+          await options.store?.putPendingTx({ ...pending, hash: replacement.hash });
+          options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
+        } catch (error) {
+          const e = toChequeError(error, "replacing a stuck transaction");
+          // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
+          if (e.code !== "RPC_ERROR") throw e;
+        }
+        bumps++;
+        lastSentAt = Date.now();
+      }
+      await sleep(pollMs);
+    }
+  } catch (error) {
+    throw toChequeError(error, "waiting for the transaction");
+  }
+}
+
+async function bumped(provider: Provider, request: TransactionRequest, percent: bigint): Promise<TransactionRequest> {
+  const fees = await provider.getFeeData();
+  const up = (old: bigint | null | undefined, now: bigint | null) => {
+    const raised = ((BigInt(old ?? 0) * (100n + percent)) / 100n) + 1n;
+    return now !== null && now > raised ? now : raised;
+  };
+  if (request.maxFeePerGas != null) {
+    return { ...request, maxFeePerGas: up(BigInt(request.maxFeePerGas), fees.maxFeePerGas), maxPriorityFeePerGas: up(BigInt(request.maxPriorityFeePerGas ?? 0), fees.maxPriorityFeePerGas) };
+  }
+  return { ...request, gasPrice: up(BigInt(request.gasPrice ?? 0), fees.gasPrice) };
+}
+
+async function waitForConfirmations(
+  provider: Provider,
+  receipt: TransactionReceipt,
+  required: number,
+  pollMs: number,
+  onProgress?: (p: TxProgress) => void,
+): Promise<void> {
+  for (;;) {
+    const head = await provider.getBlockNumber();
+    const confirmations = head - receipt.blockNumber + 1;
+    if (confirmations >= required) {
+      onProgress?.({ stage: "confirmed", hash: receipt.hash, confirmations });
+      return;
+    }
+    onProgress?.({ stage: "confirming", hash: receipt.hash, confirmations, required });
+    await sleep(pollMs);
+  }
+}
+
+/** Why a mined transaction failed: replays it at its block to decode the revert, or recognises out of gas. */
+async function explainFailure(provider: Provider, receipt: TransactionReceipt, request: TransactionRequest | undefined): Promise<ChequeError> {
+  const tx = await provider.getTransaction(receipt.hash);
+  if (tx !== null && receipt.gasUsed >= tx.gasLimit) {
+    return new ChequeError("OUT_OF_GAS", `transaction ${receipt.hash} ran out of gas (${receipt.gasUsed}); raise the gas limit`, {
+      details: { hash: receipt.hash, gasUsed: receipt.gasUsed },
+    });
+  }
+  try {
+    await provider.call({ ...(request ?? {}), to: tx?.to ?? request?.to ?? null, data: tx?.data ?? request?.data ?? null, from: tx?.from ?? receipt.from, blockTag: receipt.blockNumber });
+  } catch (error) {
+    return toChequeError(error, `transaction ${receipt.hash}`);
+  }
+  return new ChequeError("CONTRACT_REVERT", `transaction ${receipt.hash} reverted; the reason could not be reproduced`, { details: { hash: receipt.hash } });
+}
