@@ -119,7 +119,8 @@ export function toChequeError(error: unknown, action: string): ChequeError {
     });
   }
   const msg = text(error);
-  if (isError(error, "INSUFFICIENT_FUNDS") || msg.includes("insufficient funds")) {
+  // geth and anvil say "insufficient funds for gas * price + value"; Hardhat "sender doesn't have enough funds".
+  if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|doesn't have enough funds|not enough funds/.test(msg)) {
     return new ChequeError("NO_GAS_FUNDS", `${action} failed: the sending account has too little native currency for gas; fund it`, { cause: error });
   }
   if (msg.includes("out of gas") || msg.includes("intrinsic gas too low") || msg.includes("gas required exceeds")) {
