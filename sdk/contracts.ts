@@ -133,7 +133,7 @@ export function toChequeError(error: unknown, action: string): ChequeError {
   ) {
     return new ChequeError("RPC_UNAVAILABLE", `${action} failed: the JSON-RPC node cannot be reached; check the RPC URL and that the node is up`, { cause: error });
   }
-  if (isError(error, "CALL_EXCEPTION")) {
+  if (isError(error, "CALL_EXCEPTION") || /transaction reverted|execution reverted/.test(msg)) {
     return new ChequeError("CONTRACT_REVERT", `${action} failed: the contract reverted without a reason (is the address a chequebook?)`, { cause: error });
   }
   return new ChequeError("RPC_ERROR", `${action} failed: the node answered with an error: ${msg.slice(0, 200)}`, { cause: error });

@@ -212,18 +212,26 @@ async function waitForConfirmations(
   }
 }
 
-/** Why a mined transaction failed: replays it at its block to decode the revert, or recognises out of gas. */
+/**
+ * Why a mined transaction failed. It is replayed with ample gas on the state before its block: a revert then is
+ * the real reason (decoded); success means it ran out of gas (possibly inside a sub-call, where the outer frame
+ * keeps 1/64 of the gas, so comparing gasUsed with the limit is not enough).
+ */
 async function explainFailure(provider: Provider, receipt: TransactionReceipt, request: TransactionRequest | undefined): Promise<ChequeError> {
   const tx = await provider.getTransaction(receipt.hash);
-  if (tx !== null && receipt.gasUsed >= tx.gasLimit) {
-    return new ChequeError("OUT_OF_GAS", `transaction ${receipt.hash} ran out of gas (${receipt.gasUsed}); raise the gas limit`, {
-      details: { hash: receipt.hash, gasUsed: receipt.gasUsed },
-    });
-  }
+  const replay = {
+    to: tx?.to ?? request?.to ?? null,
+    data: tx?.data ?? request?.data ?? null,
+    value: tx?.value ?? 0n,
+    from: tx?.from ?? receipt.from,
+    blockTag: Math.max(0, receipt.blockNumber - 1),
+  };
   try {
-    await provider.call({ ...(request ?? {}), to: tx?.to ?? request?.to ?? null, data: tx?.data ?? request?.data ?? null, from: tx?.from ?? receipt.from, blockTag: receipt.blockNumber });
+    await provider.call(replay);
   } catch (error) {
     return toChequeError(error, `transaction ${receipt.hash}`);
   }
-  return new ChequeError("CONTRACT_REVERT", `transaction ${receipt.hash} reverted; the reason could not be reproduced`, { details: { hash: receipt.hash } });
+  return new ChequeError("OUT_OF_GAS", `transaction ${receipt.hash} ran out of gas (limit ${tx?.gasLimit ?? "unknown"}, used ${receipt.gasUsed}); send it again with a higher gas limit`, {
+    details: { hash: receipt.hash, gasUsed: receipt.gasUsed, gasLimit: tx?.gasLimit },
+  });
 }
