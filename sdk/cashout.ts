@@ -83,6 +83,9 @@ export class ChequeCasher {
   readonly #gasCostInToken: CasherOptions["gasCostInToken"];
   readonly #share: bigint;
   readonly #tx: TxOptions;
+  /** paidOut seen at our own cash-outs' blocks. It only grows, so a read older than it (a provider may cache
+   * identical requests briefly) is corrected by taking the larger. */
+  readonly #knownPaidOut = new Map<string, bigint>();
 
   constructor(options: CasherOptions) {
     this.#signer = options.signer;
@@ -110,9 +113,11 @@ export class ChequeCasher {
     const me = await this.#me();
     const held = (await this.#store.getReceived(address, me))?.cheque.cumulativePayout ?? 0n;
     const book = chequebookAt(address, this.#provider());
-    const [paidOut, liquidFor] = await rpc("reading the chequebook", () =>
+    const [readPaidOut, liquidFor] = await rpc("reading the chequebook", () =>
       Promise.all([book.getFunction("paidOut")(me) as Promise<bigint>, book.getFunction("liquidBalanceFor")(me) as Promise<bigint>]),
     );
+    const known = this.#knownPaidOut.get(`${address}:${me}`) ?? 0n;
+    const paidOut = readPaidOut > known ? readPaidOut : known;
     const uncashed = held > paidOut ? held - paidOut : 0n;
     const [last] = await this.#store.listCashouts(address);
     const status: CashoutStatus = { chequebook: address, held, paidOut, uncashed, payable: uncashed < liquidFor ? uncashed : liquidFor };
@@ -221,6 +226,7 @@ export class ChequeCasher {
     const paidOut = (await rpc("reading the paid-out amount", () =>
       chequebookAt(chequebook, this.#provider()).getFunction("paidOut")(cheque.beneficiary, { blockTag: receipt.blockNumber }),
     )) as bigint;
+    this.#knownPaidOut.set(`${chequebook}:${cheque.beneficiary}`, paidOut);
     const result = { chequebook, paid, bounced, stillOwed: cheque.cumulativePayout - paidOut, txHash: receipt.hash, gasUsed: receipt.gasUsed };
     await this.#store.putCashout({
       ...record, status: "confirmed", txHash: result.txHash, paid: result.paid, bounced: result.bounced,

@@ -111,11 +111,19 @@ export class ChequebookIssuer {
     const address = toAddress(options.chequebook, "chequebook");
     const provider = options.signer.provider;
     if (provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
-    const [network, code, me] = await rpc("connecting to the chequebook", () =>
-      Promise.all([provider.getNetwork(), provider.getCode(address), options.signer.getAddress()]),
-    );
-    if (code === "0x") throw new ChequeError("UNKNOWN_CHEQUEBOOK", `no chequebook at ${address} on chain ${network.chainId}`, { details: { chequebook: address } });
-    const issuer = (await rpc("reading the issuer", () => chequebookAt(address, provider).getFunction("issuer")())) as string;
+    const [network, me] = await rpc("connecting to the chequebook", () => Promise.all([provider.getNetwork(), options.signer.getAddress()]));
+    // issuer() rather than getCode: a provider may still hold a cached "no code" from just before a deployment.
+    const issuer = await rpc("reading the issuer", async () => {
+      try {
+        return (await chequebookAt(address, provider).getFunction("issuer")()) as string;
+      } catch (error) {
+        if ((error as { code?: string }).code === "BAD_DATA" || (error as { code?: string }).code === "CALL_EXCEPTION") return undefined;
+        throw error;
+      }
+    });
+    if (issuer === undefined) {
+      throw new ChequeError("UNKNOWN_CHEQUEBOOK", `no chequebook at ${address} on chain ${network.chainId}`, { details: { chequebook: address } });
+    }
     if (issuer !== me) {
       throw new ChequeError("INVALID_ARGUMENT", `the signer ${me} is not the issuer (${issuer}) of ${address}: use the issuer's key`, {
         details: { signer: me, issuer },

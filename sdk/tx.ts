@@ -7,6 +7,7 @@ import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "e
 
 import { toChequeError } from "./contracts.js";
 import { ChequeError } from "./errors.js";
+import { KeyedMutex } from "./mutex.js";
 import type { ChequeStore, PendingTx } from "./store/types.js";
 
 /** Progress of a transaction, for spinners and logs. */
@@ -42,6 +43,19 @@ export interface TxOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Nonce assignment and sending are serialised per account, so concurrent sends never pick the same nonce. */
+const sendMutex = new KeyedMutex();
+
+/**
+ * The account's pending nonce, asked of the node directly when the provider can (`send`): ethers' providers cache
+ * identical requests for a moment, and a cached count taken before our last send would reuse its nonce.
+ */
+async function pendingNonce(provider: Provider, from: string): Promise<number> {
+  const send = (provider as { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
+  if (typeof send === "function") return Number(BigInt(String(await send.call(provider, "eth_getTransactionCount", [from, "pending"]))));
+  return provider.getTransactionCount(from, "pending");
+}
+
 function providerOf(signer: Signer): Provider {
   if (signer.provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
   return signer.provider;
@@ -61,7 +75,6 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
   try {
     // Simulation: estimateGas runs the call and surfaces its revert before anything is paid.
     tx.gasLimit ??= ((await provider.estimateGas(tx)) * 12n) / 10n;
-    tx.nonce ??= await provider.getTransactionCount(from, "pending");
     const fees = await provider.getFeeData();
     if (fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null && tx.gasPrice == null) {
       tx.maxFeePerGas ??= fees.maxFeePerGas;
@@ -72,12 +85,21 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
   } catch (error) {
     throw toChequeError(error, "preparing the transaction");
   }
-  let sent;
-  try {
-    sent = await signer.sendTransaction(tx);
-  } catch (error) {
-    throw toChequeError(error, "sending the transaction");
-  }
+  const account = from.toLowerCase();
+  const sent = await sendMutex.run(account, async () => {
+    const fixedNonce = tx.nonce != null;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!fixedNonce) tx.nonce = await pendingNonce(provider, from);
+        return await signer.sendTransaction(tx);
+      } catch (error) {
+        // Another sender took the nonce between our count and our send: count again, once.
+        const message = String((error as Error)?.message ?? "").toLowerCase();
+        if (!fixedNonce && attempt === 1 && /nonce too low|nonce has already been used|nonce_expired/.test(message)) continue;
+        throw toChequeError(error, "sending the transaction");
+      }
+    }
+  });
   const pending: PendingTx = { key: options.key ?? `tx:${sent.hash}`, hash: sent.hash, from, nonce: sent.nonce, createdAt: Date.now() };
   await options.store?.putPendingTx(pending);
   options.onProgress?.({ stage: "sent", hash: sent.hash, nonce: sent.nonce });
@@ -151,7 +173,7 @@ export async function waitForTransaction(
         unknownSince ??= Date.now();
         if (Date.now() - unknownSince >= droppedAfterMs) {
           await settle();
-          options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+            options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
           throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
             details: { hashes, nonce: pending.nonce },
           });
