@@ -1,113 +1,144 @@
 /**
- * The main job on an embedded chain: deploy a token, the factory and a chequebook; deposit; the issuer signs a
- * cheque off-chain; the beneficiary verifies it off-chain and cashes it on-chain; balances before and after.
+ * The main job on an embedded chain, through the SDK: an issuer deploys and funds a chequebook and pays a peer
+ * with cheques; the peer verifies each cheque as it arrives (in Bee's JSON), keeps it in a SQLite file, and cashes
+ * it, once itself and once through a relayer that earns a fee. Balances before and after.
  *
  *   npm run demo                  human output
  *   DEMO_JSON=1 npm run demo      one JSON object at the end
  *
  * Exits non-zero if any step does not have the expected effect.
  */
-import { TypedDataEncoder, formatUnits, recoverAddress } from "ethers";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { formatUnits } from "ethers";
 import { network } from "hardhat";
 
-import { getCashoutTypedData, getChequeTypedData } from "../sdk/typed-data.js";
+import {
+  ChequeCasher,
+  ChequeReceiver,
+  ChequeVerifier,
+  ChequebookIssuer,
+  SqliteChequeStore,
+  decodeBeeCheque,
+  encodeBeeCheque,
+  signCashout,
+  type TxProgress,
+} from "../sdk/index.js";
 
 const json = process.env.DEMO_JSON === "1" || process.argv.includes("--json");
 const log = (line: string) => {
   if (!json) console.log(line);
 };
-const step = (n: number, text: string) => log(`[${n}/7] ${text}`);
+const step = (n: number, text: string) => log(`[${n}/8] ${text}`);
+const progress = (p: TxProgress) => {
+  if (p.stage === "sent") log(`      tx ${p.hash.slice(0, 10)}… sent (nonce ${p.nonce})`);
+  if (p.stage === "confirmed") log(`      tx ${p.hash.slice(0, 10)}… confirmed (${p.confirmations} confirmation${p.confirmations === 1 ? "" : "s"})`);
+};
 
 function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`demo check failed: ${message}`);
 }
 
 const { ethers } = await network.getOrCreate();
-const [deployer, issuer, beneficiary, relayer] = await ethers.getSigners();
-if (!deployer || !issuer || !beneficiary || !relayer) throw new Error("the embedded chain has too few accounts");
+const [deployer, issuerKey, peerKey, relayerKey] = await ethers.getSigners();
+if (!deployer || !issuerKey || !peerKey || !relayerKey) throw new Error("the embedded chain has too few accounts");
 const { chainId } = await ethers.provider.getNetwork();
-const DECIMALS = 16;
-const unit = 10n ** BigInt(DECIMALS);
-const fmt = (v: bigint) => formatUnits(v, DECIMALS);
+const unit = 10n ** 16n;
+const fmt = (v: bigint) => formatUnits(v, 16);
+const dir = await mkdtemp(join(tmpdir(), "chequebook-demo-"));
+const tx = { pollMs: 20, onProgress: progress };
 
-step(1, `deploying a test token and the chequebook factory on the embedded chain (chain id ${chainId})`);
-const token = await ethers.deployContract("TestToken");
-const factory = await ethers.deployContract("ChequebookFactory", [await token.getAddress()]);
-log(`      token ${await token.getAddress()}\n      factory ${await factory.getAddress()}`);
+try {
+  step(1, `deploying a test token and the chequebook factory on the embedded chain (chain id ${chainId})`);
+  const token = await ethers.deployContract("TestToken");
+  const factory = await ethers.deployContract("ChequebookFactory", [await token.getAddress()]);
+  const tokenAddress = await token.getAddress();
+  const factoryAddress = await factory.getAddress();
+  log(`      token ${tokenAddress}\n      factory ${factoryAddress}`);
+  await token.mint(issuerKey.address, 100n * unit);
 
-step(2, "deploying the issuer's chequebook through the factory");
-const salt = ethers.id("demo");
-const predicted = await factory.predictSimpleSwapAddress(issuer.address, issuer.address, 86_400n, salt);
-const deployReceipt = await (await factory.connect(issuer).deploySimpleSwap(issuer.address, 86_400n, salt)).wait();
-check(deployReceipt !== null && (await factory.deployedContracts(predicted)), "chequebook not deployed at the predicted address");
-const chequebook = await ethers.getContractAt("Chequebook", predicted);
-log(`      chequebook ${predicted} (gas ${deployReceipt.gasUsed})`);
+  step(2, "the issuer deploys its chequebook through the factory and deposits 100 tokens (one transaction, EIP-2612 permit)");
+  const issuerStore = SqliteChequeStore.open(join(dir, "issuer.db"));
+  const { chequebook } = await ChequebookIssuer.deploy({ signer: issuerKey, factory: factoryAddress, store: issuerStore, salt: ethers.id("demo"), tx });
+  const issuer = await ChequebookIssuer.connect({ signer: issuerKey, chequebook, store: issuerStore, tx, lowFundsThreshold: 20n * unit });
+  await issuer.deposit(100n * unit);
+  log(`      chequebook ${chequebook}`);
+  check((await issuer.balances()).total === 100n * unit, "the deposit did not arrive");
 
-step(3, "issuer deposits 100 tokens");
-await token.mint(issuer.address, 100n * unit);
-await (await token.connect(issuer).approve(predicted, 100n * unit)).wait();
-await (await chequebook.connect(issuer).deposit(100n * unit)).wait();
-check((await chequebook.balance()) === 100n * unit, "deposit did not arrive");
+  const balances = async () => ({
+    chequebook: (await issuer.balances()).total,
+    peer: await token.balanceOf(peerKey.address),
+    relayer: await token.balanceOf(relayerKey.address),
+  });
+  const before = await balances();
 
-const balances = async () => ({
-  chequebook: await chequebook.balance(),
-  issuer: await token.balanceOf(issuer.address),
-  beneficiary: await token.balanceOf(beneficiary.address),
-  relayer: await token.balanceOf(relayer.address),
-  paidOut: await chequebook.paidOut(beneficiary.address),
-});
-const before = await balances();
+  step(3, "the peer opens its SQLite cheque store and a verifier that trusts this factory and token");
+  const peerStore = SqliteChequeStore.open(join(dir, "peer.db"));
+  const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: peerKey.address, trustedFactories: [factoryAddress], token: tokenAddress, store: peerStore });
+  const receiver = new ChequeReceiver({ verifier, store: peerStore });
 
-step(4, "issuer signs two cumulative cheques off-chain: 30, then 45 tokens in total");
-const sign = async (cumulativePayout: bigint) => {
-  const { domain, types, message } = getChequeTypedData({ chequebook: predicted, beneficiary: beneficiary.address, cumulativePayout, chainId });
-  return { cumulativePayout, signature: await issuer.signTypedData(domain, types, message), digest: TypedDataEncoder.hash(domain, types, message) };
-};
-const first = await sign(30n * unit);
-const second = await sign(45n * unit);
+  step(4, "the issuer pays 30, then 15 more: each cheque is committed, sent in Bee's JSON, verified and stored");
+  for (const amount of [30n, 15n]) {
+    const { cheque, availableAfter } = await issuer.issueCheque(peerKey.address, amount * unit);
+    const wire = encodeBeeCheque(cheque);
+    const { increment } = await receiver.receive(decodeBeeCheque(wire));
+    check(increment === amount * unit, `the peer should be credited ${amount}`);
+    log(`      cheque for ${fmt(cheque.cumulativePayout)} in total: credited ${fmt(increment)}; the issuer can still promise ${fmt(availableAfter)}`);
+  }
 
-step(5, "beneficiary verifies both off-chain: the signer must be the chequebook's issuer");
-const onChainIssuer = await chequebook.issuer();
-for (const c of [first, second]) {
-  const signer = recoverAddress(c.digest, c.signature);
-  check(signer === onChainIssuer, `cheque for ${fmt(c.cumulativePayout)} signed by ${signer}, not the issuer`);
-  log(`      cheque ${fmt(c.cumulativePayout).padStart(6)} signed by ${signer}: valid`);
-}
+  step(5, "a forged cheque and a replayed one are refused, and nothing is stored for them");
+  const forged = { ...(await issuer.lastIssued(peerKey.address))!.cheque, cumulativePayout: 99n * unit };
+  for (const [what, cheque] of [["forged", forged], ["replayed", (await issuer.lastIssued(peerKey.address))!.cheque]] as const) {
+    try {
+      await receiver.receive(cheque);
+      check(false, `the ${what} cheque was accepted`);
+    } catch (e) {
+      log(`      ${what}: refused with ${(e as { code?: string }).code}`);
+    }
+  }
+  check((await receiver.best(chequebook))!.cheque.cumulativePayout === 45n * unit, "the best cheque held should be 45");
 
-step(6, "beneficiary cashes the 30-token cheque itself; a relayer cashes the 45-token one for a 1-token fee");
-const r1 = await (await chequebook.connect(beneficiary).cashChequeBeneficiary(beneficiary.address, first.cumulativePayout, first.signature)).wait();
-const cashoutData = getCashoutTypedData({
-  chequebook: predicted, sender: relayer.address, requestPayout: second.cumulativePayout, recipient: beneficiary.address, callerPayout: unit, chainId,
-});
-const cashoutSig = await beneficiary.signTypedData(cashoutData.domain, cashoutData.types, cashoutData.message);
-const r2 = await (await chequebook.connect(relayer).cashCheque(beneficiary.address, beneficiary.address, second.cumulativePayout, cashoutSig, unit, second.signature)).wait();
-check(r1 !== null && r2 !== null, "cash-out transactions have no receipt");
-log(`      cashChequeBeneficiary gas ${r1.gasUsed}, cashCheque gas ${r2.gasUsed}`);
+  step(6, "the peer cashes its best cheque");
+  const casher = new ChequeCasher({ signer: peerKey, store: peerStore, gasCostInToken: () => 0n, tx });
+  const cashed = await casher.cashOut(chequebook);
+  check(cashed.paid === 45n * unit && !cashed.bounced && cashed.stillOwed === 0n, "the peer should have been paid 45");
+  log(`      paid ${fmt(cashed.paid)}, bounced ${cashed.bounced}, still owed ${fmt(cashed.stillOwed)}, gas ${cashed.gasUsed}`);
 
-step(7, "balances before and after");
-const after = await balances();
-check(after.beneficiary - before.beneficiary === 44n * unit, "beneficiary should have received 44 tokens");
-check(after.relayer - before.relayer === unit, "relayer should have earned 1 token");
-check(before.chequebook - after.chequebook === 45n * unit, "chequebook should have paid out 45 tokens");
-check(after.paidOut === 45n * unit, "paidOut should be 45 tokens");
+  step(7, "the issuer pays 10 more; a relayer cashes it for the peer and keeps a 1-token fee");
+  const { cheque } = await issuer.issueCheque(peerKey.address, 10n * unit);
+  await receiver.receive(cheque);
+  const authorisation = await signCashout({ signer: peerKey, chequebook, sender: relayerKey.address, requestPayout: cheque.cumulativePayout, recipient: peerKey.address, callerPayout: unit, chainId });
+  const relayer = new ChequeCasher({ signer: relayerKey, store: SqliteChequeStore.open(join(dir, "relayer.db")), gasCostInToken: () => 0n, tx });
+  const relayed = await relayer.cashOutFor({ cheque, authorisation, recipient: peerKey.address, callerPayout: unit });
+  check(relayed.paid === 10n * unit && relayed.callerPayout === unit, "the relayer should have cashed 10 and kept 1");
 
-const rows: Array<[string, bigint, bigint]> = [
-  ["chequebook", before.chequebook, after.chequebook],
-  ["issuer", before.issuer, after.issuer],
-  ["beneficiary", before.beneficiary, after.beneficiary],
-  ["relayer", before.relayer, after.relayer],
-  ["paidOut(beneficiary)", before.paidOut, after.paidOut],
-];
-const w = Math.max(...rows.map((r) => r[0].length));
-log(`      ${"account".padEnd(w)} | ${"before".padStart(10)} | ${"after".padStart(10)} | ${"change".padStart(10)}`);
-log(`      ${"-".repeat(w)}-|-${"-".repeat(10)}-|-${"-".repeat(10)}-|-${"-".repeat(10)}`);
-for (const [name, b, a] of rows) {
-  const change = a - b;
-  log(`      ${name.padEnd(w)} | ${fmt(b).padStart(10)} | ${fmt(a).padStart(10)} | ${((change > 0n ? "+" : "") + fmt(change)).padStart(10)}`);
-}
-log("demo: every step succeeded");
+  step(8, "balances before and after");
+  const after = await balances();
+  check(after.peer - before.peer === 54n * unit, "the peer should have received 54 tokens");
+  check(after.relayer - before.relayer === unit, "the relayer should have earned 1 token");
+  check(before.chequebook - after.chequebook === 55n * unit, "the chequebook should have paid out 55 tokens");
+  check((await casher.totalUncashed()).total === 0n, "nothing should be left uncashed");
 
-if (json) {
-  const out = Object.fromEntries(rows.map(([name, b, a]) => [name, { before: b.toString(), after: a.toString() }]));
-  console.log(JSON.stringify({ ok: true, chainId: chainId.toString(), chequebook: predicted, balances: out }));
+  const rows: Array<[string, bigint, bigint]> = [
+    ["chequebook", before.chequebook, after.chequebook],
+    ["peer", before.peer, after.peer],
+    ["relayer", before.relayer, after.relayer],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  log(`      ${"account".padEnd(w)} | ${"before".padStart(8)} | ${"after".padStart(8)} | ${"change".padStart(8)}`);
+  log(`      ${"-".repeat(w)}-|-${"-".repeat(8)}-|-${"-".repeat(8)}-|-${"-".repeat(8)}`);
+  for (const [name, b, a] of rows) {
+    const change = a - b;
+    log(`      ${name.padEnd(w)} | ${fmt(b).padStart(8)} | ${fmt(a).padStart(8)} | ${((change > 0n ? "+" : "") + fmt(change)).padStart(8)}`);
+  }
+  log("demo: every step succeeded");
+  if (json) {
+    const out = Object.fromEntries(rows.map(([name, b, a]) => [name, { before: b.toString(), after: a.toString() }]));
+    console.log(JSON.stringify({ ok: true, chainId: chainId.toString(), chequebook, balances: out }));
+  }
+  await Promise.all([issuerStore.close(), peerStore.close()]);
+} finally {
+  await rm(dir, { recursive: true, force: true });
 }

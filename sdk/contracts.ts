@@ -129,7 +129,7 @@ export function toChequeError(error: unknown, action: string): ChequeError {
   if (
     isError(error, "NETWORK_ERROR") ||
     isError(error, "TIMEOUT") ||
-    /econnrefused|econnreset|enotfound|fetch failed|socket hang up|network|connection refused|could not coalesce|failed to detect network/.test(msg)
+    /econnrefused|econnreset|enotfound|fetch failed|socket hang up|network error|connection refused|failed to detect network|timeout/.test(msg)
   ) {
     return new ChequeError("RPC_UNAVAILABLE", `${action} failed: the JSON-RPC node cannot be reached; check the RPC URL and that the node is up`, { cause: error });
   }
