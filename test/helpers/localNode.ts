@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
-import { HDNodeWallet, JsonRpcProvider, Mnemonic } from "ethers";
+import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, type Signer } from "ethers";
+import { artifacts } from "hardhat";
 
 /** Hardhat's CLI (its package does not export the path, so it is found from the project root). */
 const HARDHAT_CLI = join(process.cwd(), "node_modules", "hardhat", "dist", "src", "cli.js");
@@ -69,4 +70,17 @@ export async function startHardhatNode(timeoutMs = 60_000): Promise<LocalNode> {
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** Deploys a compiled contract of this project to an external node; returns its address. */
+export async function deployArtifact(name: string, args: unknown[], signer: Signer): Promise<string> {
+  const artifact = await artifacts.readArtifact(name);
+  const contract = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract.getAddress();
+}
+
+/** Mints test tokens (TestToken lets anyone mint). */
+export async function mint(token: string, signer: Signer, to: string, amount: bigint): Promise<void> {
+  await (await new Contract(token, ["function mint(address to, uint256 amount)"], signer).getFunction("mint")(to, amount)).wait();
 }

@@ -9,20 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
-import { artifacts } from "hardhat";
+import { Contract, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 
 import { SqliteChequeStore } from "../../sdk/index.js";
-import { startHardhatNode, type LocalNode } from "../helpers/localNode.js";
+import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../helpers/localNode.js";
 
 const RUNS = 5;
-
-async function deploy(name: string, args: unknown[], signer: Signer): Promise<string> {
-  const artifact = await artifacts.readArtifact(name);
-  const c = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy(...args);
-  await c.waitForDeployment();
-  return c.getAddress();
-}
 
 async function chequebookFor(factory: string, issuer: string, signer: Signer): Promise<string> {
   const f = new Contract(factory, ["function deploySimpleSwap(address,uint256,bytes32) returns (address)", "function predictSimpleSwapAddress(address,address,uint256,bytes32) view returns (address)"], signer);
@@ -80,13 +72,12 @@ describe("SDK crash safety", function () {
     const peerKey = node.wallet(1, provider);
     const me = node.wallet(2, provider);
     const { chainId } = await provider.getNetwork();
-    const token = await deploy("TestToken", [], deployer);
-    const factory = await deploy("ChequebookFactory", [token], deployer);
+    const token = await deployArtifact("TestToken", [], deployer);
+    const factory = await deployArtifact("ChequebookFactory", [token], deployer);
     const peerChequebook = await chequebookFor(factory, peerKey.address, deployer);
     const myChequebook = await chequebookFor(factory, me.address, deployer);
-    const mint = new Contract(token, ["function mint(address,uint256)"], deployer);
-    await (await mint.getFunction("mint")(peerChequebook, 10n ** 24n)).wait();
-    await (await mint.getFunction("mint")(myChequebook, 10n ** 24n)).wait();
+    await mint(token, deployer, peerChequebook, 10n ** 24n);
+    await mint(token, deployer, myChequebook, 10n ** 24n);
     const payees = [Wallet.createRandom().address, Wallet.createRandom().address, Wallet.createRandom().address];
     const db = join(dir, "node.db");
     const config = { url: node.url, chainId: chainId.toString(), db, factory, token, peerKey: peerKey.privateKey, peerChequebook, myKey: me.privateKey, myChequebook, payees };

@@ -7,8 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { ContractFactory, JsonRpcProvider, NonceManager, type JsonRpcPayload, type JsonRpcResult } from "ethers";
-import { artifacts } from "hardhat";
+import { JsonRpcProvider, NonceManager, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 
 import {
   ChequeCasher,
@@ -20,7 +19,7 @@ import {
   encodeBeeCheque,
   erc20At,
 } from "../../sdk/index.js";
-import { startHardhatNode, type LocalNode } from "../helpers/localNode.js";
+import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../helpers/localNode.js";
 
 const UNIT = 10n ** 16n;
 const TX = { pollMs: 50 };
@@ -34,13 +33,6 @@ class CountingProvider extends JsonRpcProvider {
     for (const p of Array.isArray(payload) ? payload : [payload]) this.methods.push(p.method);
     return super._send(payload);
   }
-}
-
-async function deploy(name: string, args: unknown[], signer: import("ethers").Signer) {
-  const artifact = await artifacts.readArtifact(name);
-  const contract = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract.getAddress();
 }
 
 describe("SDK end to end on an external JSON-RPC node", function () {
@@ -65,10 +57,9 @@ describe("SDK end to end on an external JSON-RPC node", function () {
     const beneficiaryKey = node.wallet(2, provider);
     const { chainId } = await provider.getNetwork();
 
-    const token = await deploy("TestToken", [], deployer);
-    const factory = await deploy("ChequebookFactory", [token], deployer);
-    const mintable = new (await import("ethers")).Contract(token, ["function mint(address to, uint256 amount)"], deployer);
-    await (await mintable.getFunction("mint")(issuerKey.address, 150n * UNIT)).wait();
+    const token = await deployArtifact("TestToken", [], deployer);
+    const factory = await deployArtifact("ChequebookFactory", [token], deployer);
+    await mint(token, deployer, issuerKey.address, 150n * UNIT);
 
     // Issuer: deploy a chequebook through the SDK and fund it (EIP-2612 permit path).
     const issuerStore = SqliteChequeStore.open(join(dir, "issuer.db"));
