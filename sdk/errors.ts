@@ -47,6 +47,16 @@ export const ChequeErrorCode = {
   TIMEOUT: "TIMEOUT",
   /** The durable store failed to read or write. */
   STORE_FAILURE: "STORE_FAILURE",
+  /** SWAP: the peer's terms are unacceptable (threshold below our minimum, another chain, token or phase). */
+  PEER_REFUSED: "PEER_REFUSED",
+  /** SWAP: serving the peer would take its debt past our disconnect threshold; it was disconnected. */
+  OUT_OF_BOUNDS: "OUT_OF_BOUNDS",
+  /** SWAP: consuming would take our debt past the peer's payment threshold before our payment was accepted. */
+  OVERDRAFT: "OVERDRAFT",
+  /** SWAP: the peer was disconnected for debt and may not reconnect before its cool-down ends. */
+  PEER_COOLING_DOWN: "PEER_COOLING_DOWN",
+  /** SWAP: the peer is not connected, or has not sent its handshake yet. */
+  NOT_CONNECTED: "NOT_CONNECTED",
 } as const;
 
 /** A {@link ChequeError} code. */

@@ -18,3 +18,7 @@ export * from "./typed-data.js";
 export { MAX_UINT256, toAddress, toSignature, toUint256 } from "./validate.js";
 export * from "./verify.js";
 export * from "./wire.js";
+export * from "./swap/engine.js";
+export * from "./swap/ledger.js";
+export * from "./swap/metrics.js";
+export * from "./swap/wire.js";

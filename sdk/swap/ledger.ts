@@ -1,0 +1,120 @@
+/**
+ * The durable part of SWAP accounting: per peer, the balance (and its split by protocol), the peer's announced
+ * terms, the cool-down after a disconnect, the payment in flight, and what was paid and credited. Written
+ * through on every change, so a restart forgives no debt and pays nothing twice.
+ */
+import { DatabaseSync } from "node:sqlite";
+
+import { ChequeError } from "../errors.js";
+
+/** A payment sent and not yet acknowledged. */
+export interface InflightPayment {
+  /** Accounting units it pays. */
+  units: bigint;
+  /** Hard phase: the cumulative payout of the cheque sent. */
+  cumulativePayout?: bigint;
+  /** Unix milliseconds. */
+  sentAt: number;
+}
+
+/** Everything kept about one peer. Balances are in accounting units; positive means the peer owes us. */
+export interface PeerLedger {
+  peer: string;
+  balance: bigint;
+  byProtocol: Record<string, bigint>;
+  /** The payment threshold the peer announced. */
+  peerPaymentThreshold?: bigint;
+  /** Hard phase: whom we pay, and the chequebook the peer pays us from. */
+  peerBeneficiary?: string;
+  peerChequebook?: string;
+  /** Unix milliseconds before which the peer may not reconnect. */
+  cooldownUntil: number;
+  inflight?: InflightPayment | undefined;
+  /** Hard phase: the cumulative payout of our last cheque the peer accepted. */
+  paidCumulative: bigint;
+  /** Hard phase: the cumulative payout of the peer's last cheque we credited. */
+  creditedCumulative: bigint;
+  /** Token base units received but not yet worth a whole accounting unit. */
+  tokenRemainder: bigint;
+}
+
+/** Where {@link PeerLedger}s live. */
+export interface LedgerStore {
+  /** Every peer's ledger. */
+  loadAll(): Promise<PeerLedger[]>;
+  /** Writes one peer's ledger; durable when it resolves. */
+  save(ledger: PeerLedger): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A new, empty ledger for `peer`. */
+export function emptyLedger(peer: string): PeerLedger {
+  return { peer, balance: 0n, byProtocol: {}, cooldownUntil: 0, paidCumulative: 0n, creditedCumulative: 0n, tokenRemainder: 0n };
+}
+
+function toJson(l: PeerLedger): string {
+  return JSON.stringify(l, (_k, v) => (typeof v === "bigint" ? { $big: v.toString() } : v));
+}
+
+function fromJson(text: string): PeerLedger {
+  return JSON.parse(text, (_k, v) => (v !== null && typeof v === "object" && typeof v.$big === "string" ? BigInt(v.$big) : v)) as PeerLedger;
+}
+
+/** Ledgers in memory: nothing survives the process. */
+export class MemoryLedgerStore implements LedgerStore {
+  #rows = new Map<string, string>();
+  async loadAll() {
+    return [...this.#rows.values()].map(fromJson);
+  }
+  async save(ledger: PeerLedger) {
+    this.#rows.set(ledger.peer, toJson(ledger));
+  }
+  async close() {}
+}
+
+/**
+ * Ledgers in a SQLite file, normally the cheque store's own file (`swap_ledger` table), in WAL mode with
+ * `synchronous = FULL`.
+ */
+export class SqliteLedgerStore implements LedgerStore {
+  #db: DatabaseSync;
+
+  private constructor(path: string) {
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+      this.#db.exec("CREATE TABLE IF NOT EXISTS swap_ledger (peer TEXT PRIMARY KEY, record TEXT NOT NULL)");
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `cannot open the ledger in ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /**
+   * Opens the ledger table in the database at `path` (share the cheque store's file).
+   *
+   * @throws ChequeError STORE_FAILURE.
+   */
+  static open(path: string): SqliteLedgerStore {
+    return new SqliteLedgerStore(path);
+  }
+
+  async loadAll(): Promise<PeerLedger[]> {
+    try {
+      return (this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>).map((r) => fromJson(r.record));
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async save(ledger: PeerLedger): Promise<void> {
+    try {
+      this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record").run(ledger.peer, toJson(ledger));
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `writing the ledger failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

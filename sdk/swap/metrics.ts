@@ -1,0 +1,59 @@
+/**
+ * Prometheus metrics of SWAP accounting (prom-client), registered on a registry the host passes in (or a new one),
+ * and the structured log events the engine emits.
+ */
+import { Counter, Gauge, Registry } from "prom-client";
+
+/** One structured log event. `event` is a stable name; the other fields depend on it. */
+export interface SwapLogEvent {
+  level: "debug" | "info" | "warn" | "error";
+  event: string;
+  peer?: string;
+  [field: string]: unknown;
+}
+
+/** Where log events go. */
+export type SwapLogger = (event: SwapLogEvent) => void;
+
+/** A logger writing one JSON object per line (bigints as decimal strings). */
+export function jsonLineLogger(write: (line: string) => void = (line) => process.stderr.write(line + "\n")): SwapLogger {
+  return (event) => write(JSON.stringify({ time: new Date().toISOString(), ...event }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+/** The engine's metrics. */
+export class SwapMetrics {
+  readonly registry: Registry;
+  readonly balance: Gauge<"peer">;
+  readonly peerPaymentThreshold: Gauge<"peer">;
+  readonly thresholds: Gauge<"kind">;
+  readonly outOfBounds: Counter<"peer" | "direction" | "level">;
+  readonly chequesSent: Counter<"kind">;
+  readonly chequesReceived: Counter<"kind">;
+  readonly chequesRejected: Counter<"reason">;
+  readonly paymentsRefused: Counter<"reason">;
+  readonly disconnects: Counter<"reason">;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.balance = new Gauge({ name: "swap_peer_balance", help: "Accounting units the peer owes us (negative: we owe it)", labelNames: ["peer"], registers });
+    this.peerPaymentThreshold = new Gauge({ name: "swap_peer_payment_threshold", help: "The payment threshold the peer announced, in accounting units", labelNames: ["peer"], registers });
+    this.thresholds = new Gauge({ name: "swap_threshold", help: "Our own thresholds, in accounting units", labelNames: ["kind"], registers });
+    this.outOfBounds = new Counter({
+      name: "swap_out_of_bounds_total",
+      help: "Times a balance went past a threshold: direction peer_owes or we_owe, level payment or disconnect",
+      labelNames: ["peer", "direction", "level"],
+      registers,
+    });
+    this.chequesSent = new Counter({ name: "swap_cheques_sent_total", help: "Cheques sent, by kind (mock or real)", labelNames: ["kind"], registers });
+    this.chequesReceived = new Counter({ name: "swap_cheques_received_total", help: "Cheques received and credited, by kind (mock or real)", labelNames: ["kind"], registers });
+    this.chequesRejected = new Counter({ name: "swap_cheques_rejected_total", help: "Cheques received and refused, by reason (a ChequeError code)", labelNames: ["reason"], registers });
+    this.paymentsRefused = new Counter({ name: "swap_payments_refused_total", help: "Our payments the peer refused, by reason", labelNames: ["reason"], registers });
+    this.disconnects = new Counter({ name: "swap_disconnects_total", help: "Peers disconnected, by reason", labelNames: ["reason"], registers });
+  }
+
+  /** The metrics in Prometheus text format. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
