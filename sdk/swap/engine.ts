@@ -128,6 +128,8 @@ function persistable(s: PeerState): PeerLedger {
   if (s.peerBeneficiary !== undefined) l.peerBeneficiary = s.peerBeneficiary;
   if (s.peerChequebook !== undefined) l.peerChequebook = s.peerChequebook;
   if (s.inflight !== undefined) l.inflight = { ...s.inflight };
+  if (s.lastPaymentDate !== undefined) l.lastPaymentDate = s.lastPaymentDate;
+  if (s.lastMockReceived !== undefined) l.lastMockReceived = { ...s.lastMockReceived };
   return l;
 }
 
@@ -351,6 +353,13 @@ export class SwapAccounting {
     }
     if (this.phase === "mock") {
       if (c.signed !== undefined) return this.#reject(s, c, "MALFORMED_CHEQUE", "a signed cheque in the mock phase");
+      if (s.lastMockReceived?.date === c.date && s.lastMockReceived.amount === c.amount) {
+        // A re-send of the payment credited last (its answer was lost): answer again, credit nothing.
+        this.#log({ level: "info", event: "duplicate_cheque_acknowledged", peer: s.peer, kind: "mock", date: c.date });
+        await this.#send(s.peer, { type: "ack", accepted: true, amount: 0 });
+        return;
+      }
+      s.lastMockReceived = { date: c.date, amount: c.amount };
       const credited = await this.#credit(s, BigInt(c.amount));
       this.metrics.chequesReceived.inc({ kind: "mock" });
       this.#log({ level: "info", event: "cheque_received", peer: s.peer, kind: "mock", amount: c.amount, credited, balance: s.balance });
@@ -362,6 +371,13 @@ export class SwapAccounting {
     if (c.signed === undefined) return this.#reject(s, c, "MALFORMED_CHEQUE", "an unsigned cheque in the hard phase");
     if (s.peerChequebook === undefined || c.signed.chequebook !== s.peerChequebook) {
       return this.#reject(s, c, "UNKNOWN_CHEQUEBOOK", `drawn on ${c.signed.chequebook}, not on the chequebook the peer announced`);
+    }
+    const held = await hard.store.getReceived(c.signed.chequebook, hard.verifier.beneficiary);
+    if (held !== undefined && held.cheque.cumulativePayout === c.signed.cumulativePayout && held.cheque.signature === c.signed.signature && s.creditedCumulative >= c.signed.cumulativePayout) {
+      // A re-send of the cheque credited last (its answer was lost): answer again, credit nothing.
+      this.#log({ level: "info", event: "duplicate_cheque_acknowledged", peer: s.peer, kind: "real", cumulativePayout: c.signed.cumulativePayout });
+      await this.#send(s.peer, { type: "ack", accepted: true, amount: 0, cumulativePayout: c.signed.cumulativePayout });
+      return;
     }
     let increment: bigint;
     try {
@@ -571,9 +587,11 @@ export class SwapAccounting {
     if (debt <= 0n) return;
     if (this.phase === "mock") {
       const units = debt > MAX_UINT32 ? MAX_UINT32 : debt;
-      s.inflight = { units, sentAt: this.#now() };
+      const date = Math.max(Math.floor(this.#now() / 1000), (s.lastPaymentDate ?? 0) + 1);
+      s.lastPaymentDate = date;
+      s.inflight = { units, date, sentAt: this.#now() };
       await this.#save(s);
-      await this.#send(s.peer, this.#mockCheque(s, units));
+      await this.#send(s.peer, this.#mockCheque(s, units, date));
       this.metrics.chequesSent.inc({ kind: "mock" });
       this.#log({ level: "info", event: "cheque_sent", peer: s.peer, kind: "mock", units, balance: s.balance });
       return;
@@ -598,7 +616,7 @@ export class SwapAccounting {
     inflight.sentAt = this.#now();
     await this.#save(s);
     if (this.phase === "mock") {
-      await this.#send(s.peer, this.#mockCheque(s, inflight.units));
+      await this.#send(s.peer, this.#mockCheque(s, inflight.units, inflight.date ?? Math.floor(this.#now() / 1000)));
     } else {
       const last = await this.#hard!.issuer.lastIssued(s.peerBeneficiary!);
       if (last === undefined || last.cheque.cumulativePayout !== inflight.cumulativePayout) {
@@ -612,8 +630,8 @@ export class SwapAccounting {
     this.#log({ level: "info", event: "cheque_resent", peer: s.peer, units: inflight.units });
   }
 
-  #mockCheque(s: PeerState, units: bigint): SwapCheque {
-    const c: SwapCheque = { type: "cheque", date: Math.floor(this.#now() / 1000), amount: Number(units) };
+  #mockCheque(s: PeerState, units: bigint, date: number): SwapCheque {
+    const c: SwapCheque = { type: "cheque", date, amount: Number(units) };
     if (s.peerBeneficiary !== undefined) c.beneficiary = s.peerBeneficiary;
     return c;
   }

@@ -13,6 +13,8 @@ export interface InflightPayment {
   units: bigint;
   /** Hard phase: the cumulative payout of the cheque sent. */
   cumulativePayout?: bigint;
+  /** Mock phase: the cheque's date (unix seconds), which identifies the payment. */
+  date?: number;
   /** Unix milliseconds. */
   sentAt: number;
 }
@@ -36,6 +38,10 @@ export interface PeerLedger {
   creditedCumulative: bigint;
   /** Token base units received but not yet worth a whole accounting unit. */
   tokenRemainder: bigint;
+  /** Mock phase: the date of our last payment; each new one is later, so the peer can tell a re-send. */
+  lastPaymentDate?: number;
+  /** Mock phase: the last payment credited from the peer, to acknowledge a re-send without crediting it twice. */
+  lastMockReceived?: { date: number; amount: number };
 }
 
 /** Where {@link PeerLedger}s live. */

@@ -120,6 +120,28 @@ describe("SWAP accounting", function () {
       expect(b.errors).to.deep.equal([]);
     });
 
+    it("credits a payment re-sent after its answer was lost exactly once", async function () {
+      const net = new SimNetwork();
+      const a = await net.add("A", { phase: "mock", ...TERMS, paymentTimeoutMs: 20 });
+      const b = await net.add("B", { phase: "mock", ...TERMS });
+      await net.connect("A", "B");
+      // The first answer is lost.
+      const handle = a.swap.handle.bind(a.swap);
+      let dropped = 0;
+      a.swap.handle = async (peer, bytes) => (bytes[0] === 0x1a && dropped++ === 0 ? undefined : handle(peer, bytes));
+      await net.history("A", "B", 60); // A pays 60 (early payment); B credits it; the answer is lost
+      await net.settle();
+      expect(b.swap.balance("A")).to.equal(0n);
+      expect(a.swap.balance("B")).to.equal(-60n);
+      // A's next need to pay re-sends the unanswered payment once its timeout passed (on the hosts' clock).
+      net.clock.advance(25);
+      await net.history("A", "B", 50);
+      await net.settle();
+      expect(b.logs.some((e) => e.event === "duplicate_cheque_acknowledged")).to.equal(true);
+      expect(a.swap.balance("B")).to.equal(-b.swap.balance("A"));
+      expect(b.swap.balance("A")).to.be.lessThanOrEqual(50n);
+    });
+
     it("books per protocol at each protocol's price", async function () {
       const net = new SimNetwork();
       const prices = { store: 2n, relay: 1n };
