@@ -57,7 +57,7 @@ const REVERT_ADVICE: Record<string, (args: readonly unknown[]) => string> = {
   ChequebookZeroAmount: () => "the amount must be positive",
   ChequebookAlreadyInitialized: () => "chequebooks are initialised at creation and cannot be initialised again",
   SafeERC20FailedOperation: (a) => `the token ${a[0]} refused the transfer`,
-  ERC20InsufficientBalance: (a) => `${a[0]} holds ${a[1]} tokens but ${a[2]} are needed`,
+  ERC20InsufficientBalance: (a) => `${a[0]} holds ${a[1]} tokens but ${a[2]} are needed: get more tokens first`,
   ERC20InsufficientAllowance: (a) => `the allowance is ${a[1]} but ${a[2]} is needed: approve more first`,
   FailedDeployment: () => "a chequebook with this deployer, salt and arguments exists already: use another salt",
 };
