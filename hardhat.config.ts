@@ -39,6 +39,11 @@ export default defineConfig({
       invariant: { runs: 64, depth: 40, failOnRevert: false },
     },
   },
+  // Explorer verification (`npx hardhat verify --network sepolia <address> <constructor args>`); the key is read
+  // only when verifying.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
   networks: {
     // `hardhat test` and scripts run on the in-process "default" network unless --network is given.
     localhost: {

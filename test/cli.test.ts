@@ -12,7 +12,7 @@ import { JsonRpcProvider, NonceManager, Wallet, encryptKeystoreJsonSync } from "
 import { artifacts } from "hardhat";
 
 import { deployChequebookFactory, readDeployment } from "../deploy/lib.js";
-import { mint, startHardhatNode, type LocalNode } from "./helpers/localNode.js";
+import { mint, startHardhatNode, type LocalNode } from "../scripts/lib/local-node.js";
 
 interface Run {
   code: number;

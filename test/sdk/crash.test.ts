@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 
 import { SqliteChequeStore } from "../../sdk/index.js";
-import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../helpers/localNode.js";
+import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../../scripts/lib/local-node.js";
 
 const RUNS = 5;
 

@@ -19,7 +19,7 @@ import {
   encodeBeeCheque,
   erc20At,
 } from "../../sdk/index.js";
-import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../helpers/localNode.js";
+import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../../scripts/lib/local-node.js";
 
 const UNIT = 10n ** 16n;
 const TX = { pollMs: 50 };
