@@ -3,7 +3,9 @@
  * Signing goes through any ethers `Signer` (wallet, JSON-RPC, hardware); with a private-key wallet the result is
  * deterministic (RFC 6979), low-s, v in {27, 28}: byte-identical to what Swarm's Bee node produces.
  */
-import { Signature, TypedDataEncoder, recoverAddress, type Signer } from "ethers";
+import { BaseWallet, Signature, TypedDataEncoder, getAddress, recoverAddress, type Signer } from "ethers";
+
+import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower, signDigest } from "./crypto.js";
 
 import { ChequeError } from "./errors.js";
 import {
@@ -73,8 +75,8 @@ function canonical(signature: string): string {
  * @example hashCheque({ chequebook, beneficiary, cumulativePayout: 10n, chainId: 100 })
  */
 export function hashCheque(args: ChequeFields & { chainId: ChainId }): string {
-  const { domain, types, message } = getChequeTypedData({ ...fields(args), chainId: args.chainId });
-  return TypedDataEncoder.hash(domain, types, message);
+  const f = fields(args);
+  return bytesToHex(chequeDigestBytes(f.chequebook, f.beneficiary, f.cumulativePayout, BigInt(args.chainId)));
 }
 
 /**
@@ -87,6 +89,11 @@ export function hashCheque(args: ChequeFields & { chainId: ChainId }): string {
  */
 export async function signCheque(args: ChequeFields & { signer: Signer; chainId: ChainId }): Promise<SignedCheque> {
   const f = fields(args);
+  if (args.signer instanceof BaseWallet) {
+    // A private key in this process: the fast path (same bytes as signTypedData, see crypto.ts).
+    const digest = chequeDigestBytes(f.chequebook, f.beneficiary, f.cumulativePayout, BigInt(args.chainId));
+    return { ...f, signature: bytesToHex(signDigest(hexToBytes(args.signer.signingKey.privateKey), digest)) };
+  }
   const { domain, types, message } = getChequeTypedData({ ...f, chainId: args.chainId });
   const signature = canonical(await args.signer.signTypedData(domain, types, message));
   return { ...f, signature };
@@ -99,7 +106,10 @@ export async function signCheque(args: ChequeFields & { signer: Signer; chainId:
  */
 export function recoverChequeSigner(args: { cheque: SignedCheque; chainId: ChainId }): string {
   const cheque = validateCheque(args.cheque);
-  return recoverAddress(hashCheque({ ...cheque, chainId: args.chainId }), cheque.signature);
+  const digest = chequeDigestBytes(cheque.chequebook, cheque.beneficiary, cheque.cumulativePayout, BigInt(args.chainId));
+  const signer = recoverAddressLower(digest, hexToBytes(cheque.signature));
+  if (signer === undefined) throw new ChequeError("INVALID_SIGNATURE", "the signature does not recover to any address", { details: { cheque } });
+  return getAddress(signer);
 }
 
 /** The EIP-712 digest of a cash-out authorisation. */

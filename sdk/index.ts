@@ -16,6 +16,7 @@ export type * from "./store/types.js";
 export * from "./tx.js";
 export * from "./typed-data.js";
 export { MAX_UINT256, toAddress, toSignature, toUint256 } from "./validate.js";
+export { bytesToHex, chequeDigestBytes, cryptoBackend, domainSeparatorBytes, hexToBytes, nativeAvailable, recoverAddressLower, setCryptoBackend, signDigest } from "./crypto.js";
 export * from "./verify.js";
 export * from "./wire.js";
 export * from "./swap/engine.js";

@@ -10,13 +10,15 @@
  * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and at most
  * one batched request (or none, within `solvency.cacheMs`) for check 6.
  */
-import { TypedDataEncoder, recoverAddress, type Provider } from "ethers";
+import { type Provider } from "ethers";
+
+import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "./crypto.js";
 
 import { validateCheque, type SignedCheque } from "./cheque.js";
 import { chequebookAt, erc1271At, factoryAt, rpc } from "./contracts.js";
 import { ChequeError } from "./errors.js";
 import type { ChequeStore, ChequebookInfo } from "./store/types.js";
-import { getChequeTypedData, type ChainId } from "./typed-data.js";
+import type { ChainId } from "./typed-data.js";
 import { toAddress } from "./validate.js";
 
 /** What to do with a cheque the chequebook cannot currently cover. */
@@ -213,16 +215,11 @@ export class ChequeVerifier {
   }
 
   async #checkSignature(c: SignedCheque, info: ChequebookInfo): Promise<void> {
-    const { domain, types, message } = getChequeTypedData({ ...c, chainId: this.chainId });
-    const digest = TypedDataEncoder.hash(domain, types, message);
-    let signer: string | undefined;
-    try {
-      signer = recoverAddress(digest, c.signature);
-    } catch {
-      signer = undefined;
-    }
-    if (signer === info.issuer) return;
+    const digestBytes = chequeDigestBytes(c.chequebook, c.beneficiary, c.cumulativePayout, this.chainId);
+    const signer = recoverAddressLower(digestBytes, hexToBytes(c.signature));
+    if (signer === info.issuer.toLowerCase()) return;
     if (info.issuerIsContract) {
+      const digest = bytesToHex(digestBytes);
       const answer = await rpc("asking the issuer contract (ERC-1271)", () =>
         (erc1271At(info.issuer, this.#provider).getFunction("isValidSignature")(digest, c.signature) as Promise<string>).catch((e: unknown) => {
           // A reverting wallet is a refusal, not an outage.

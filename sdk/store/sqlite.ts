@@ -47,6 +47,8 @@ export class SqliteChequeStore implements ChequeStore {
   readonly path: string;
   #db: DatabaseSync;
   #stmts = new Map<string, StatementSync>();
+  #queue: Array<{ work: () => void; resolve: () => void; reject: (error: unknown) => void }> = [];
+  #flushScheduled = false;
 
   /**
    * Opens (creating if needed) the database at `path`.
@@ -106,6 +108,58 @@ export class SqliteChequeStore implements ChequeStore {
     }
   }
 
+  /**
+   * Group commit: writes queued in the same turn of the event loop share one transaction (one fsync), each in a
+   * savepoint of its own so that one refused write does not undo the others. Every write's promise resolves only
+   * after the commit that contains it.
+   */
+  #enqueue(work: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ work, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#queue.splice(0);
+    const outcomes: unknown[] = [];
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (cause) {
+      const error = new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      this.#db.exec("SAVEPOINT item");
+      try {
+        item.work();
+        this.#db.exec("RELEASE item");
+        outcomes.push(undefined);
+      } catch (error) {
+        this.#db.exec("ROLLBACK TO item; RELEASE item");
+        outcomes.push(isChequeError(error) ? error : new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(error as Error).message}`, { cause: error }));
+      }
+    }
+    try {
+      this.#db.exec("COMMIT");
+    } catch (cause) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // already rolled back
+      }
+      const error = new ChequeError("STORE_FAILURE", `committing to the cheque database failed: ${(cause as Error).message}`, { cause });
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => (outcomes[i] === undefined ? item.resolve() : item.reject(outcomes[i])));
+  }
+
   #read<T>(work: () => T): T {
     try {
       return work();
@@ -135,7 +189,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async putReceived(cheque: SignedCheque, receivedAt = Date.now()): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       const row = this.#stmt("SELECT * FROM received WHERE chequebook = ? AND beneficiary = ?").get(lower(cheque.chequebook), lower(cheque.beneficiary)) as Row | undefined;
       requireHigher(row && this.#cheque(row), cheque, "received");
       this.#stmt(
@@ -166,7 +221,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async putIssued(cheque: SignedCheque, issuedAt = Date.now()): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       const book = lower(cheque.chequebook);
       const row = this.#stmt("SELECT * FROM issued WHERE chequebook = ? AND beneficiary = ?").get(book, lower(cheque.beneficiary)) as Row | undefined;
       const held = row && this.#cheque(row);
@@ -280,7 +336,13 @@ export class SqliteChequeStore implements ChequeStore {
     });
   }
 
+  #open(): void {
+    if (!this.#db.isOpen) throw new ChequeError("STORE_FAILURE", "the cheque database is closed");
+  }
+
   async close(): Promise<void> {
+    // let queued writes commit first
+    while (this.#queue.length > 0 || this.#flushScheduled) await new Promise((resolve) => setImmediate(resolve));
     this.#stmts.clear();
     if (this.#db.isOpen) this.#db.close();
   }

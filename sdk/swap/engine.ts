@@ -152,6 +152,8 @@ export class SwapAccounting {
   readonly #log: SwapLogger;
   readonly #peers = new Map<string, PeerState>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #dirty = new Map<string, PeerState>();
+  #flush: Promise<void> | undefined;
 
   private constructor(options: SwapOptions) {
     this.config = { ...DEFAULT_SWAP_CONFIG, ...options.config };
@@ -166,6 +168,10 @@ export class SwapAccounting {
     this.#hard = options.hard;
     this.#log = options.logger ?? (() => undefined);
     this.metrics = options.metrics ?? new SwapMetrics();
+    const peers = this.#peers;
+    this.metrics.trackBalances(function* () {
+      for (const s of peers.values()) yield [s.peer, s.balance];
+    });
     this.metrics.thresholds.set({ kind: "payment" }, Number(c.paymentThreshold));
     this.metrics.thresholds.set({ kind: "disconnect" }, Number(c.disconnectThreshold));
   }
@@ -208,9 +214,20 @@ export class SwapAccounting {
     return s;
   }
 
-  async #save(s: PeerState): Promise<void> {
-    await this.#ledger.save(persistable(s));
-    this.metrics.balance.set({ peer: s.peer }, Number(s.balance));
+  /**
+   * Writes `s` through to the ledger. Changes made in the same turn of the event loop are written together (one
+   * commit); the promise resolves once the write containing this change is durable.
+   */
+  #save(s: PeerState): Promise<void> {
+    this.#dirty.set(s.peer, s);
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const batch = [...this.#dirty.values()].map(persistable);
+      this.#dirty.clear();
+      this.#flush = undefined;
+      if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
+      else await Promise.all(batch.map((l) => this.#ledger.save(l)));
+    });
+    return this.#flush;
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
@@ -224,7 +241,10 @@ export class SwapAccounting {
 
   /** Resolves once every payment and message the engine started on its own has settled. */
   async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    while (this.#pending.size > 0 || this.#flush !== undefined) {
+      await Promise.allSettled([...this.#pending]);
+      if (this.#flush !== undefined) await this.#flush.catch(() => undefined);
+    }
   }
 
   async #send(peer: string, message: Parameters<typeof encodeSwapMessage>[0]): Promise<void> {
@@ -522,6 +542,49 @@ export class SwapAccounting {
     }
   }
 
+  /**
+   * Books `count` messages of `protocol` served to `peer`, after the fact (no reservation): for hosts that meter
+   * as they go. The same thresholds apply as for {@link reserveProvide}; past the disconnect threshold nothing is
+   * booked, the peer is disconnected and the promise rejects with OUT_OF_BOUNDS.
+   *
+   * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
+   */
+  provided(peer: string, protocol: string, count = 1): Promise<void> {
+    const s = this.#peers.get(peer);
+    if (s === undefined || !s.connected) return Promise.reject(new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } }));
+    const units = this.#price(protocol, count);
+    const projected = s.balance + s.reservedProvide + units;
+    // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
+    if (projected > this.config.disconnectThreshold || (projected > this.config.paymentThreshold && !s.pastPayment)) {
+      return this.reserveProvide(peer, protocol, count).then((r) => r.apply());
+    }
+    s.balance += units;
+    s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) + units;
+    return this.#save(s);
+  }
+
+  /**
+   * Books `count` messages of `protocol` consumed from `peer`, after the fact, and pays if our debt calls for it.
+   *
+   * @returns a promise that resolves when the booking is durable.
+   */
+  consumed(peer: string, protocol: string, count = 1): Promise<void> {
+    const s = this.#peers.get(peer);
+    if (s === undefined || !s.connected) return Promise.reject(new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } }));
+    const units = this.#price(protocol, count);
+    s.balance -= units;
+    s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) - units;
+    const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
+    if (-s.balance > threshold && !s.weOwePast) {
+      s.weOwePast = true;
+      this.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
+      this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: -s.balance, threshold });
+    }
+    const saved = this.#save(s);
+    this.#maybePayEarly(s);
+    return saved;
+  }
+
   #reservation(s: PeerState, protocol: string, units: bigint, sign: 1 | -1): Reservation {
     let done = false;
     const unreserve = () => {
@@ -699,6 +762,7 @@ export class SwapAccounting {
   /** Closes the ledger. */
   async close(): Promise<void> {
     await this.idle();
+    while (this.#flush !== undefined) await this.#flush;
     await this.#ledger.close();
   }
 }

@@ -50,6 +50,8 @@ export interface LedgerStore {
   loadAll(): Promise<PeerLedger[]>;
   /** Writes one peer's ledger; durable when it resolves. */
   save(ledger: PeerLedger): Promise<void>;
+  /** Writes several peers' ledgers at once (one commit); durable when it resolves. */
+  saveMany?(ledgers: PeerLedger[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,14 +68,14 @@ function fromJson(text: string): PeerLedger {
   return JSON.parse(text, (_k, v) => (v !== null && typeof v === "object" && typeof v.$big === "string" ? BigInt(v.$big) : v)) as PeerLedger;
 }
 
-/** Ledgers in memory: nothing survives the process. */
+/** Ledgers in memory: nothing survives the process. The engine hands it fresh copies, so it keeps them as they are. */
 export class MemoryLedgerStore implements LedgerStore {
-  #rows = new Map<string, string>();
+  #rows = new Map<string, PeerLedger>();
   async loadAll() {
-    return [...this.#rows.values()].map(fromJson);
+    return [...this.#rows.values()].map((l) => structuredClone(l));
   }
   async save(ledger: PeerLedger) {
-    this.#rows.set(ledger.peer, toJson(ledger));
+    this.#rows.set(ledger.peer, ledger);
   }
   async close() {}
 }
@@ -116,6 +118,22 @@ export class SqliteLedgerStore implements LedgerStore {
     try {
       this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record").run(ledger.peer, toJson(ledger));
     } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `writing the ledger failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async saveMany(ledgers: PeerLedger[]): Promise<void> {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      const statement = this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record");
+      for (const ledger of ledgers) statement.run(ledger.peer, toJson(ledger));
+      this.#db.exec("COMMIT");
+    } catch (cause) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // nothing to roll back
+      }
       throw new ChequeError("STORE_FAILURE", `writing the ledger failed: ${(cause as Error).message}`, { cause });
     }
   }

@@ -32,11 +32,22 @@ export class SwapMetrics {
   readonly chequesRejected: Counter<"reason">;
   readonly paymentsRefused: Counter<"reason">;
   readonly disconnects: Counter<"reason">;
+  #balances: () => Iterable<[string, bigint]> = () => [];
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
     const registers = [registry];
-    this.balance = new Gauge({ name: "swap_peer_balance", help: "Accounting units the peer owes us (negative: we owe it)", labelNames: ["peer"], registers });
+    const balances = () => this.#balances();
+    // Read at scrape time rather than set on every booking: accounting stays cheap.
+    this.balance = new Gauge({
+      name: "swap_peer_balance",
+      help: "Accounting units the peer owes us (negative: we owe it)",
+      labelNames: ["peer"],
+      registers,
+      collect() {
+        for (const [peer, value] of balances()) this.set({ peer }, Number(value));
+      },
+    });
     this.peerPaymentThreshold = new Gauge({ name: "swap_peer_payment_threshold", help: "The payment threshold the peer announced, in accounting units", labelNames: ["peer"], registers });
     this.thresholds = new Gauge({ name: "swap_threshold", help: "Our own thresholds, in accounting units", labelNames: ["kind"], registers });
     this.outOfBounds = new Counter({
@@ -50,6 +61,11 @@ export class SwapMetrics {
     this.chequesRejected = new Counter({ name: "swap_cheques_rejected_total", help: "Cheques received and refused, by reason (a ChequeError code)", labelNames: ["reason"], registers });
     this.paymentsRefused = new Counter({ name: "swap_payments_refused_total", help: "Our payments the peer refused, by reason", labelNames: ["reason"], registers });
     this.disconnects = new Counter({ name: "swap_disconnects_total", help: "Peers disconnected, by reason", labelNames: ["reason"], registers });
+  }
+
+  /** Where the per-peer balances come from (the engine). */
+  trackBalances(source: () => Iterable<[string, bigint]>): void {
+    this.#balances = source;
   }
 
   /** The metrics in Prometheus text format. */

@@ -25,6 +25,21 @@ describe("SDK stores", function () {
     let n = 0;
     shouldBehaveLikeAChequeStore(async () => SqliteChequeStore.open(join(dir, `behaviour-${n++}.db`)));
 
+    it("commits concurrent writes together, refusing only the stale one in the batch", async function () {
+      const store = SqliteChequeStore.open(join(dir, "group.db"));
+      const books = Array.from({ length: 20 }, (_, i) => "0x" + (i + 16).toString(16).padStart(2, "0").repeat(20));
+      await store.putReceived(await cheque(books[0]!, PEER_1, 5n));
+      const cheques = await Promise.all(books.map((b, i) => cheque(b, PEER_1, i === 0 ? 4n : 10n)));
+      const results = await Promise.allSettled(cheques.map((c) => store.putReceived(c)));
+      expect(results.filter((r) => r.status === "fulfilled").length).to.equal(19);
+      expect(isChequeError((results[0] as PromiseRejectedResult).reason, "STALE_CHEQUE")).to.equal(true);
+      await store.close();
+      const reopened = SqliteChequeStore.open(join(dir, "group.db"));
+      expect((await reopened.listReceived()).length).to.equal(20);
+      expect((await reopened.getReceived(books[0]!, PEER_1))!.cheque.cumulativePayout).to.equal(5n);
+      await reopened.close();
+    });
+
     it("uses WAL and synchronous FULL", async function () {
       const path = join(dir, "pragmas.db");
       const store = SqliteChequeStore.open(path);

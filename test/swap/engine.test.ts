@@ -251,6 +251,40 @@ describe("SWAP accounting", function () {
     });
   });
 
+  describe("metering after the fact", function () {
+    it("books provided and consumed service like reservations do, with the same thresholds", async function () {
+      const net = new SimNetwork();
+      const a = await net.add("A", { phase: "mock", ...TERMS });
+      const b = await net.add("B", { phase: "mock", ...TERMS });
+      await net.connect("A", "B");
+      for (let i = 0; i < 40; i++) {
+        await b.swap.provided("A", "store", 1);
+        await a.swap.consumed("B", "store", 1);
+      }
+      await net.settle();
+      expect(a.swap.balance("B")).to.equal(-b.swap.balance("A"));
+      expect(await metric(net, "A", "swap_cheques_sent_total", { kind: "mock" })).to.equal(0); // 40 < 50: no payment yet
+      await a.swap.consumed("B", "store", 10);
+      await b.swap.provided("A", "store", 10);
+      await net.settle();
+      expect(await metric(net, "A", "swap_cheques_sent_total", { kind: "mock" })).to.equal(1);
+      expect(a.swap.balance("B")).to.equal(0n);
+      expect(b.swap.balance("A")).to.equal(0n);
+    });
+
+    it("refuses and disconnects past the disconnect threshold, booking nothing", async function () {
+      const net = new SimNetwork();
+      const b = await net.add("B", { phase: "mock", ...TERMS });
+      await net.add("F", { phase: "mock", ...TERMS });
+      await net.connect("F", "B");
+      await b.swap.provided("F", "store", 150);
+      expect((await rejection(() => b.swap.provided("F", "store", 1))).code).to.equal("OUT_OF_BOUNDS");
+      expect(b.swap.balance("F")).to.equal(150n);
+      expect((await rejection(() => b.swap.provided("F", "store", 1))).code).to.equal("NOT_CONNECTED");
+      expect(await metric(net, "B", "swap_peer_balance", { peer: "F" })).to.equal(150);
+    });
+  });
+
   describe("durable ledger", function () {
     let dir: string;
     before(async function () {
