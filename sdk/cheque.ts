@@ -3,7 +3,7 @@
  * Signing goes through any ethers `Signer` (wallet, JSON-RPC, hardware); with a private-key wallet the result is
  * deterministic (RFC 6979), low-s, v in {27, 28}: byte-identical to what Swarm's Bee node produces.
  */
-import { BaseWallet, Signature, TypedDataEncoder, getAddress, recoverAddress, type Signer } from "ethers";
+import { BaseWallet, Signature, TypedDataEncoder, recoverAddress, type Signer } from "ethers";
 
 import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower, signDigest } from "./crypto.js";
 
@@ -16,7 +16,7 @@ import {
   type ChainId,
   type CustomDecreaseTimeoutMessage,
 } from "./typed-data.js";
-import { toAddress, toSignature, toUint256 } from "./validate.js";
+import { checksummed, toAddress, toSignature, toUint256 } from "./validate.js";
 
 /** A cheque with the issuer's signature (0x-hex, 65 bytes). */
 export interface SignedCheque {
@@ -109,7 +109,7 @@ export function recoverChequeSigner(args: { cheque: SignedCheque; chainId: Chain
   const digest = chequeDigestBytes(cheque.chequebook, cheque.beneficiary, cheque.cumulativePayout, BigInt(args.chainId));
   const signer = recoverAddressLower(digest, hexToBytes(cheque.signature));
   if (signer === undefined) throw new ChequeError("INVALID_SIGNATURE", "the signature does not recover to any address", { details: { cheque } });
-  return getAddress(signer);
+  return checksummed(signer);
 }
 
 /** The EIP-712 digest of a cash-out authorisation. */

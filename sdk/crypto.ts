@@ -66,7 +66,7 @@ function writeUint256(target: Uint8Array, offset: number, value: bigint): void {
 
 function writeAddress(target: Uint8Array, offset: number, address: string): void {
   // offset is the start of the 32-byte word; the address fills its last 20 bytes
-  for (let i = 0; i < 20; i++) target[offset + 12 + i] = parseInt(address.substr(2 + 2 * i, 2), 16);
+  target.set(Buffer.from(address.slice(2), "hex"), offset + 12);
 }
 
 const domains = new Map<bigint, Uint8Array>();
@@ -139,21 +139,15 @@ export function recoverAddressLower(digest: Uint8Array, signature: Uint8Array): 
     return undefined;
   }
   const hash = keccak(publicKey.subarray(1));
-  let hex = "0x";
-  for (let i = 12; i < 32; i++) hex += hash[i]!.toString(16).padStart(2, "0");
-  return hex;
+  return "0x" + Buffer.from(hash.buffer, hash.byteOffset + 12, 20).toString("hex");
 }
 
 /** Hex (0x…) to bytes. */
 export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 + 2 * i, 2), 16);
-  return out;
+  return Buffer.from(hex.slice(2), "hex");
 }
 
 /** Bytes to lowercase 0x-hex. */
 export function bytesToHex(bytes: Uint8Array): string {
-  let hex = "0x";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return "0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }

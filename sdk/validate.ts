@@ -11,6 +11,21 @@ export const MAX_UINT256 = (1n << 256n) - 1n;
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = SECP256K1_N >> 1n;
 
+/** Checksummed forms of recently seen addresses: cheques repeat the same few, and each checksum is a keccak. */
+const checksums = new Map<string, string>();
+const CHECKSUM_CACHE_SIZE = 10_000;
+
+/** The EIP-55 checksummed form of a 0x-address (throws on a wrong checksum), cached. */
+export function checksummed(value: string): string {
+  let out = checksums.get(value);
+  if (out === undefined) {
+    out = getAddress(value);
+    if (checksums.size >= CHECKSUM_CACHE_SIZE) checksums.delete(checksums.keys().next().value!);
+    checksums.set(value, out);
+  }
+  return out;
+}
+
 /**
  * A checksummed address, or a {@link ChequeError} with `code`.
  *
@@ -21,7 +36,7 @@ export function toAddress(value: unknown, field: string, code: ChequeErrorCode =
     throw new ChequeError(code, `${field} must be a 0x-prefixed 20-byte hex address`, { details: { field, value } });
   }
   try {
-    return getAddress(value);
+    return checksummed(value);
   } catch (cause) {
     // A mixed-case address with a wrong checksum is a typo, not an address.
     throw new ChequeError(code, `${field} has an invalid checksum`, { details: { field, value }, cause });

@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: SDK and accounting throughput, memory per peer, and gas, each next to a baseline measured in
+ * the same process. Prints a table, writes bench-results/bench.json; with --json the last line is the JSON.
+ *
+ * Rates are operations per second on one core (the loop runs on the main thread), the median of three runs.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+import { Wallet, verifyTypedData } from "ethers";
+import hre from "hardhat";
+
+import {
+  ChequeReceiver,
+  ChequeVerifier,
+  MemoryChequeStore,
+  MemoryLedgerStore,
+  SqliteChequeStore,
+  SqliteLedgerStore,
+  SwapAccounting,
+  cryptoBackend,
+  getChequeTypedData,
+  nativeAvailable,
+  recoverChequeSigner,
+  setCryptoBackend,
+  signCheque,
+  type LedgerStore,
+  type SignedCheque,
+} from "../sdk/index.js";
+import { gasTable, measureGas } from "./lib/gas.js";
+
+const jsonOut = process.argv.includes("--json");
+const log = (line: string) => process.stderr.write(line + "\n");
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+async function median3(run: () => Promise<number>): Promise<number> {
+  const results = [await run(), await run(), await run()].sort((a, b) => a - b);
+  return results[1]!;
+}
+
+/** ops/s of an async operation, after a warm-up. */
+async function rateAsync(op: (i: number) => Promise<unknown>, ms = 700): Promise<number> {
+  let i = 0;
+  const warm = performance.now() + 150;
+  while (performance.now() < warm) await op(i++);
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    await op(i++);
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** ops/s of a synchronous operation. */
+function rateSync(op: (i: number) => unknown, ms = 700): number {
+  let i = 0;
+  const warm = performance.now() + 150;
+  while (performance.now() < warm) for (let k = 0; k < 100; k++) op(i++);
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    for (let k = 0; k < 1000; k++) op(i++);
+    n += 1000;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+const { ethers } = await hre.network.getOrCreate();
+const [deployer, issuerSigner, beneficiarySigner] = await ethers.getSigners();
+const { chainId } = await ethers.provider.getNetwork();
+const token = await ethers.deployContract("TestToken");
+const factory = await ethers.deployContract("ChequebookFactory", [await token.getAddress()]);
+const factoryAddress = await factory.getAddress();
+const tokenAddress = await token.getAddress();
+const issuerKey = Wallet.createRandom();
+const beneficiary = beneficiarySigner!.address;
+
+async function newChequebook(salt: string): Promise<string> {
+  const f = factory.connect(deployer!);
+  const address = await f.deploySimpleSwap.staticCall(issuerKey.address, 86_400n, salt);
+  await (await f.deploySimpleSwap(issuerKey.address, 86_400n, salt)).wait();
+  await token.mint(address, 10n ** 30n);
+  return address;
+}
+const chequebook = await newChequebook(ethers.id("bench"));
+void issuerSigner;
+
+/** Cheques with increasing cumulative payouts, pre-signed. */
+async function cheques(book: string, n: number, from = 1n): Promise<SignedCheque[]> {
+  const out: SignedCheque[] = [];
+  for (let i = 0; i < n; i++) out.push(await signCheque({ signer: issuerKey, chequebook: book, beneficiary, cumulativePayout: from + BigInt(i), chainId }));
+  return out;
+}
+
+const results: Record<string, number | boolean | string> = {};
+const rows: Array<{ metric: string; sdk: number; baseline?: number; baselineName?: string; target?: number; unit: string }> = [];
+
+// ---- signing -------------------------------------------------------------------------------------------------
+log("signing...");
+const fastPath = nativeAvailable();
+const signOnce = (i: number) => signCheque({ signer: issuerKey, chequebook, beneficiary, cumulativePayout: BigInt(i + 1), chainId });
+const td = (i: number) => getChequeTypedData({ chequebook, beneficiary, cumulativePayout: BigInt(i + 1), chainId });
+results.signPerSec = await median3(() => rateAsync(signOnce));
+results.signBaselinePerSec = await median3(() =>
+  rateAsync((i) => {
+    const { domain, types, message } = td(i);
+    return issuerKey.signTypedData(domain, types, message);
+  }, 500),
+);
+if (fastPath) {
+  setCryptoBackend("js");
+  results.signJsPerSec = await median3(() => rateAsync(signOnce, 500));
+  setCryptoBackend("native");
+}
+rows.push({ metric: "sign a cheque (SDK signCheque)", sdk: results.signPerSec as number, baseline: results.signBaselinePerSec as number, baselineName: "ethers Wallet.signTypedData", target: 10_000, unit: "/s" });
+
+// ---- offline verification -----------------------------------------------------------------------------------
+log("offline verification...");
+const pool = await cheques(chequebook, 256);
+results.verifyOfflinePerSec = await median3(async () => rateSync((i) => recoverChequeSigner({ cheque: pool[i & 255]!, chainId })));
+results.verifyOfflineBaselinePerSec = await median3(async () =>
+  rateSync((i) => {
+    const c = pool[i & 255]!;
+    const { domain, types, message } = getChequeTypedData({ ...c, chainId });
+    return verifyTypedData(domain, types, message, c.signature);
+  }, 500),
+);
+if (fastPath) {
+  setCryptoBackend("js");
+  results.verifyOfflineJsPerSec = await median3(async () => rateSync((i) => recoverChequeSigner({ cheque: pool[i & 255]!, chainId }), 500));
+  setCryptoBackend("native");
+}
+rows.push({ metric: "verify a cheque offline (recover signer)", sdk: results.verifyOfflinePerSec as number, baseline: results.verifyOfflineBaselinePerSec as number, baselineName: "ethers verifyTypedData", target: 8_000, unit: "/s" });
+
+// ---- full verification, known chequebook, warm caches --------------------------------------------------------
+log("full verification...");
+const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary, trustedFactories: [factoryAddress], token: tokenAddress, store: new MemoryChequeStore(), solvency: { cacheMs: 3_600_000 } });
+await verifier.verify(pool[0]!);
+results.verifyFullPerSec = await median3(() => rateAsync((i) => verifier.verify(pool[i & 255]!)));
+rows.push({ metric: "verifyCheque, known chequebook, warm caches", sdk: results.verifyFullPerSec as number, baseline: results.verifyOfflineBaselinePerSec as number, baselineName: "ethers verifyTypedData (offline only)", unit: "/s" });
+
+// ---- durable receive -------------------------------------------------------------------------------------------
+log("durable receive...");
+const dir = await mkdtemp(join(tmpdir(), "swap-bench-"));
+try {
+  const CONCURRENT = 16;
+  const books = [chequebook];
+  for (let k = 1; k < CONCURRENT; k++) books.push(await newChequebook(ethers.id(`bench-${k}`)));
+  const perBook = 1_500;
+  const signed = await Promise.all(books.map((b) => cheques(b, perBook)));
+  let run = 0;
+  const receiveRun = async (concurrency: number) => {
+    const store = SqliteChequeStore.open(join(dir, `receive-${run++}.db`));
+    const v = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary, trustedFactories: [factoryAddress], token: tokenAddress, store, solvency: { cacheMs: 3_600_000 } });
+    const receiver = new ChequeReceiver({ verifier: v, store });
+    for (let k = 0; k < concurrency; k++) await receiver.receive(signed[k]![0]!); // learn the chequebooks
+    const start = performance.now();
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, k) => {
+        for (let i = 1; i < perBook && performance.now() - start < 1_000; i++) {
+          await receiver.receive(signed[k]![i]!);
+          n++;
+        }
+      }),
+    );
+    const rate = n / ((performance.now() - start) / 1000);
+    await store.close();
+    return rate;
+  };
+  results.receiveDurableSerialPerSec = await median3(() => receiveRun(1));
+  results.receiveDurablePerSec = await median3(() => receiveRun(CONCURRENT));
+  rows.push({ metric: "receive durably, one chequebook (verify + SQLite commit)", sdk: results.receiveDurableSerialPerSec as number, unit: "/s" });
+  rows.push({ metric: `receive durably, ${CONCURRENT} chequebooks concurrently (group commit)`, sdk: results.receiveDurablePerSec as number, target: 2_000, unit: "/s" });
+
+  // ---- accounting -----------------------------------------------------------------------------------------------
+  log("accounting...");
+  const PEERS = 1_000;
+  const terms = { phase: "soft" as const, paymentThreshold: 10n ** 30n, disconnectThreshold: 10n ** 31n };
+  const engineWith = async (ledger: LedgerStore) => {
+    const engine = await SwapAccounting.open({ config: terms, hooks: { send: () => undefined, disconnect: () => undefined }, ledger });
+    for (let p = 0; p < PEERS; p++) await engine.connect(`peer-${p}`);
+    return engine;
+  };
+  const peerIds = Array.from({ length: PEERS }, (_, p) => `peer-${p}`);
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % PEERS);
+  {
+    const engine = await engineWith(new MemoryLedgerStore());
+    results.accountingPerSec = await median3(async () => {
+      const r = rateSync((i) => (i & 1 ? engine.provided(peerIds[random()]!, "store", 1) : engine.consumed(peerIds[random()]!, "store", 1)));
+      await engine.idle();
+      return r;
+    });
+    await engine.close();
+  }
+  {
+    const engine = await engineWith(SqliteLedgerStore.open(join(dir, "ledger.db")));
+    // Bookings in a burst share one commit; each promise resolves only after its commit.
+    results.accountingDurablePerSec = await median3(async () => {
+      const start = performance.now();
+      let n = 0;
+      while (performance.now() - start < 700) {
+        let last: Promise<void> = Promise.resolve();
+        for (let k = 0; k < 2_000; k++) last = n++ & 1 ? engine.provided(peerIds[random()]!, "store", 1) : engine.consumed(peerIds[random()]!, "store", 1);
+        await last;
+      }
+      return n / ((performance.now() - start) / 1000);
+    });
+    results.accountingDurableSerialPerSec = await median3(() => rateAsync((i) => engine.provided(peerIds[i % PEERS]!, "store", 1), 500));
+    await engine.close();
+  }
+  rows.push({ metric: "accounting updates, in memory", sdk: results.accountingPerSec as number, target: 1_000_000, unit: "/s" });
+  rows.push({ metric: "accounting updates, durable ledger, bursts of 2,000 (group commit)", sdk: results.accountingDurablePerSec as number, unit: "/s" });
+  rows.push({ metric: "accounting updates, durable ledger, one at a time", sdk: results.accountingDurableSerialPerSec as number, unit: "/s" });
+
+  // ---- memory per idle peer --------------------------------------------------------------------------------------
+  log("memory per peer...");
+  for (const n of [10_000, 100_000]) {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const engine = await SwapAccounting.open({ config: terms, hooks: { send: () => undefined, disconnect: () => undefined }, ledger: new MemoryLedgerStore() });
+    for (let p = 0; p < n; p++) await engine.connect(`0x${p.toString(16).padStart(40, "0")}`);
+    gc();
+    const bytes = (process.memoryUsage().heapUsed - before) / n;
+    results[`bytesPerIdlePeer${n / 1000}k`] = Math.round(bytes);
+    void engine.peers().length; // keep the engine alive until measured
+  }
+  results.bytesPerIdlePeer = Math.max(results.bytesPerIdlePeer10k as number, results.bytesPerIdlePeer100k as number);
+  rows.push({ metric: "memory per idle peer (10k peers)", sdk: results.bytesPerIdlePeer10k as number, target: 1024, unit: " B" });
+  rows.push({ metric: "memory per idle peer (100k peers)", sdk: results.bytesPerIdlePeer100k as number, target: 1024, unit: " B" });
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+// ---- gas -----------------------------------------------------------------------------------------------------------
+log("gas...");
+const gas = await measureGas(ethers);
+results.fastPath = fastPath;
+results.cryptoBackend = cryptoBackend();
+
+// ---- report --------------------------------------------------------------------------------------------------------
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const table = rows.map((r) => {
+  const lowerIsBetter = r.unit === " B";
+  const met = r.target === undefined ? "" : (lowerIsBetter ? r.sdk <= r.target : r.sdk >= r.target) ? "met" : "MISSED";
+  return [
+    r.metric,
+    fmt(r.sdk) + r.unit,
+    r.baseline === undefined ? "" : `${fmt(r.baseline)}${r.unit} (${r.baselineName})`,
+    r.baseline === undefined ? "" : `${(r.sdk / r.baseline).toFixed(1)}x`,
+    r.target === undefined ? "" : `${lowerIsBetter ? "<=" : ">="} ${fmt(r.target)} ${met}`,
+  ];
+});
+const header = ["measure", "SDK", "baseline (same process)", "ratio", "target"];
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
+const out = [
+  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "unknown cpu"}), crypto: ${cryptoBackend()}${fastPath ? "" : " (native binding unavailable)"}`,
+  "",
+  line(header),
+  "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) : "-".repeat(w + 1) + ":")).join("|") + "|",
+  ...table.map(line),
+  "",
+  fastPath
+    ? `pure-JS fallback (@noble/curves): sign ${fmt(results.signJsPerSec as number)}/s, verify offline ${fmt(results.verifyOfflineJsPerSec as number)}/s`
+    : "",
+  "",
+  gasTable(gas.rows, gas.transferExisting, gas.transferFresh),
+].join("\n");
+console.log(out);
+const report = { ...results, gas: Object.fromEntries(gas.rows.map((r) => [r.key, Number(r.gas)])), node: process.version, cores: cpus().length };
+await mkdir("bench-results", { recursive: true });
+await writeFile("bench-results/bench.json", JSON.stringify(report, null, 2) + "\n");
+if (jsonOut) console.log(JSON.stringify(report));
+process.exit(0);
