@@ -35,6 +35,8 @@ export default defineConfig({
   },
   test: {
     solidity: {
+      // The shared cheque vectors, read by test/solidity/Vectors.t.sol.
+      fsPermissions: { readFile: ["./test/vectors/cheques.json"] },
       fuzz: { runs: 256 },
       invariant: { runs: 64, depth: 40, failOnRevert: false },
     },

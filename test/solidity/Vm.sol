@@ -12,6 +12,13 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function expectRevert(bytes calldata revertData) external;
     function assume(bool condition) external pure;
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseUint(string calldata value) external pure returns (uint256);
+    function toString(uint256 value) external pure returns (string memory);
 }
 
 /// @dev Cheatcode access and small helpers shared by the Solidity tests.
