@@ -31,6 +31,7 @@ import {
   type SignedCheque,
 } from "../sdk/index.js";
 import { gasTable, measureGas } from "./lib/gas.js";
+import { alignedTable } from "./lib/table.js";
 
 const jsonOut = process.argv.includes("--json");
 const log = (line: string) => process.stderr.write(line + "\n");
@@ -258,14 +259,10 @@ const table = rows.map((r) => {
   ];
 });
 const header = ["measure", "SDK", "baseline (same process)", "ratio", "target"];
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
 const out = [
   `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "unknown cpu"}), crypto: ${cryptoBackend()}${fastPath ? "" : " (native binding unavailable)"}`,
   "",
-  line(header),
-  "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) : "-".repeat(w + 1) + ":")).join("|") + "|",
-  ...table.map(line),
+  alignedTable(header, table),
   "",
   fastPath
     ? `pure-JS fallback (@noble/curves): sign ${fmt(results.signJsPerSec as number)}/s, verify offline ${fmt(results.verifyOfflineJsPerSec as number)}/s`

@@ -5,6 +5,7 @@
  */
 import type { ContractTransactionResponse, Signer } from "ethers";
 
+import { alignedTable } from "./table.js";
 import { getCashoutTypedData, getChequeTypedData, getCustomDecreaseTimeoutTypedData } from "../../sdk/typed-data.js";
 
 /** Swarm ERC20SimpleSwap v0.6.9 / SimpleSwapFactory, measured on the same EVM (figures from the project brief). */
@@ -239,13 +240,8 @@ export function gasTable(rows: GasRow[], transferExisting: bigint, transferFresh
       target === undefined ? "" : `${fmt(target)} ${gas <= target ? "met" : "MISSED"}`,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
   return [
-    line(header),
-    "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 1) : "-".repeat(w + 1) + ":")).join("|") + "|",
-    ...table.map(line),
+    alignedTable(header, table),
     "",
     `Ratios are against the ERC20 transfer to an existing holder measured above (${fmt(
       Number(transferExisting)
