@@ -1,7 +1,9 @@
 /**
  * Starts a real JSON-RPC node (`hardhat node`) as a child process on 127.0.0.1 and stops it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { access } from "node:fs/promises";
+import { promisify } from "node:util";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -83,4 +85,58 @@ export async function deployArtifact(name: string, args: unknown[], signer: Sign
 /** Mints test tokens (TestToken lets anyone mint). */
 export async function mint(token: string, signer: Signer, to: string, amount: bigint): Promise<void> {
   await (await new Contract(token, ["function mint(address to, uint256 amount)"], signer).getFunction("mint")(to, amount)).wait();
+}
+
+const ANVIL_VERSION = "1.7.1";
+const ANVIL_PREFIX = join(process.cwd(), ".tools", "anvil");
+const ANVIL_BIN = join(ANVIL_PREFIX, "node_modules", ".bin", "anvil");
+
+/**
+ * Installs the pinned anvil (npm `@foundry-rs/anvil`) into .tools/anvil when it is not there. It lives outside
+ * the project's lockfile: the registry these machines use serves its binary for Linux x64 only, which a
+ * cross-platform lockfile cannot pin.
+ */
+export async function ensureAnvil(): Promise<string> {
+  try {
+    await access(ANVIL_BIN);
+  } catch {
+    await promisify(execFile)("npm", ["install", "--prefix", ANVIL_PREFIX, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `@foundry-rs/anvil@${ANVIL_VERSION}`]);
+  }
+  return ANVIL_BIN;
+}
+
+/** Starts anvil on 127.0.0.1 (the same development accounts as Hardhat's) and stops it. */
+export async function startAnvil(timeoutMs = 60_000): Promise<LocalNode> {
+  const bin = await ensureAnvil();
+  const port = await freePort();
+  const child: ChildProcess = spawn(bin, ["--host", "127.0.0.1", "--port", String(port), "--mnemonic", MNEMONIC], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}:\n${output}`);
+    try {
+      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      if (response.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`anvil did not start within ${timeoutMs} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    wallet: (index, provider) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
 }
