@@ -376,14 +376,14 @@ export class SwapAccounting {
       if (s.lastMockReceived?.date === c.date && s.lastMockReceived.amount === c.amount) {
         // A re-send of the payment credited last (its answer was lost): answer again, credit nothing.
         this.#log({ level: "info", event: "duplicate_cheque_acknowledged", peer: s.peer, kind: "mock", date: c.date });
-        await this.#send(s.peer, { type: "ack", accepted: true, amount: 0 });
+        await this.#send(s.peer, { type: "ack", accepted: true, amount: 0, date: c.date });
         return;
       }
       s.lastMockReceived = { date: c.date, amount: c.amount };
       const credited = await this.#credit(s, BigInt(c.amount));
       this.metrics.chequesReceived.inc({ kind: "mock" });
       this.#log({ level: "info", event: "cheque_received", peer: s.peer, kind: "mock", amount: c.amount, credited, balance: s.balance });
-      await this.#send(s.peer, { type: "ack", accepted: true, amount: Number(credited > MAX_UINT32 ? MAX_UINT32 : credited) });
+      await this.#send(s.peer, { type: "ack", accepted: true, amount: Number(credited > MAX_UINT32 ? MAX_UINT32 : credited), date: c.date });
       return;
     }
     // hard
@@ -421,7 +421,7 @@ export class SwapAccounting {
   async #reject(s: PeerState, c: SwapCheque, reason: string, why: string): Promise<void> {
     this.metrics.chequesRejected.inc({ reason });
     this.#log({ level: "warn", event: "cheque_rejected", peer: s.peer, reason, why, balance: s.balance });
-    const ack: SwapAck = { type: "ack", accepted: false, amount: 0, reason };
+    const ack: SwapAck = { type: "ack", accepted: false, amount: 0, reason, date: c.date };
     if (c.signed !== undefined) ack.cumulativePayout = c.signed.cumulativePayout;
     await this.#send(s.peer, ack);
   }
@@ -444,7 +444,9 @@ export class SwapAccounting {
 
   async #onAck(s: PeerState, a: SwapAck): Promise<void> {
     const inflight = s.inflight;
-    if (inflight === undefined || (this.phase === "hard" && a.cumulativePayout !== inflight.cumulativePayout)) {
+    // An answer must be to the payment in flight: the same cheque (hard) or the same date (mock).
+    const matches = this.phase === "hard" ? a.cumulativePayout === inflight?.cumulativePayout : a.date === inflight?.date;
+    if (inflight === undefined || !matches) {
       this.#log({ level: "debug", event: "ack_ignored", peer: s.peer, accepted: a.accepted });
       return;
     }

@@ -242,6 +242,9 @@ export namespace swap {
         /** ChequeAck reason. */
         reason: string;
 
+        /** ChequeAck date. */
+        date: number;
+
         /**
          * Encodes the specified ChequeAck message. Does not implicitly {@link swap.ChequeAck.verify|verify} messages.
          * @param message ChequeAck message or plain object to encode
@@ -284,6 +287,9 @@ export namespace swap {
 
             /** ChequeAck reason */
             reason?: (string|null);
+
+            /** ChequeAck date */
+            date?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

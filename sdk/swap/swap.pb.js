@@ -562,6 +562,7 @@ export const swap = $root.swap = (() => {
          * @property {number|null} [amount] ChequeAck amount
          * @property {boolean|null} [accepted] ChequeAck accepted
          * @property {string|null} [reason] ChequeAck reason
+         * @property {number|null} [date] ChequeAck date
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -626,6 +627,14 @@ export const swap = $root.swap = (() => {
         ChequeAck.prototype.reason = "";
 
         /**
+         * ChequeAck date.
+         * @member {number} date
+         * @memberof swap.ChequeAck
+         * @instance
+         */
+        ChequeAck.prototype.date = 0;
+
+        /**
          * Encodes the specified ChequeAck message. Does not implicitly {@link swap.ChequeAck.verify|verify} messages.
          * @function encode
          * @memberof swap.ChequeAck
@@ -649,6 +658,8 @@ export const swap = $root.swap = (() => {
                 writer.uint32(/* id 3, wireType 0 =*/24).bool(message.accepted);
             if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
                 writer.uint32(/* id 4, wireType 2 =*/34).string(message.reason);
+            if (message.date != null && $Object.hasOwnProperty.call(message, "date") && message.date !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.date);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -727,6 +738,15 @@ export const swap = $root.swap = (() => {
                             message.reason = value;
                         else
                             delete message.reason;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.date = value;
+                        else
+                            delete message.date;
                         continue;
                     }
                 }

@@ -48,6 +48,8 @@ export interface SwapAck {
   cumulativePayout?: bigint;
   /** The ChequeError code of a refusal. */
   reason?: string;
+  /** Mock phase: the date of the cheque answered. */
+  date?: number;
 }
 
 export type SwapMessage = SwapHandshake | SwapCheque | SwapAck;
@@ -132,6 +134,7 @@ export function encodeSwapMessage(message: SwapMessage): Uint8Array {
           amount: uint32(message.amount, "amount"),
           cumulativePayout: uintBytes(message.cumulativePayout ?? 0n),
           reason: message.reason ?? "",
+          date: uint32(message.date ?? 0, "date"),
         },
       };
       break;
@@ -191,6 +194,7 @@ export function decodeSwapMessage(bytes: Uint8Array): SwapMessage {
         const out: SwapAck = { type: "ack", accepted: a.accepted ?? false, amount: a.amount ?? 0 };
         if ((a.cumulativePayout?.length ?? 0) > 0) out.cumulativePayout = readUint(a.cumulativePayout, "cumulative_payout");
         if (a.reason) out.reason = a.reason;
+        if (a.date) out.date = a.date;
         return out;
       }
       default:

@@ -142,6 +142,28 @@ describe("SWAP accounting", function () {
       expect(b.swap.balance("A")).to.be.lessThanOrEqual(50n);
     });
 
+    it("ignores an answer to an earlier payment while a newer one is in flight", async function () {
+      const net = new SimNetwork();
+      const a = await net.add("A", { phase: "mock", ...TERMS });
+      const b = await net.add("B", { phase: "mock", ...TERMS });
+      await net.connect("A", "B");
+      // Hold back B's answers so that A's first payment stays in flight.
+      const handle = a.swap.handle.bind(a.swap);
+      const held: Uint8Array[] = [];
+      a.swap.handle = async (peer, bytes) => (bytes[0] === 0x1a ? void held.push(bytes) : handle(peer, bytes));
+      await net.history("A", "B", 60);
+      await net.settle();
+      expect(held.length).to.equal(1);
+      const firstAnswer = held[0]!;
+      // A stale answer (another date) arrives: ignored, the payment stays in flight.
+      await handle("B", encodeSwapMessage({ type: "ack", accepted: true, amount: 60, date: 1 }));
+      expect(a.swap.peers()[0]!.paymentInFlight).to.equal(60n);
+      // The real answer books it.
+      await handle("B", firstAnswer);
+      expect(a.swap.peers()[0]!.paymentInFlight).to.equal(undefined);
+      expect(a.swap.balance("B")).to.equal(-b.swap.balance("A"));
+    });
+
     it("books per protocol at each protocol's price", async function () {
       const net = new SimNetwork();
       const prices = { store: 2n, relay: 1n };

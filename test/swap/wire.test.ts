@@ -37,6 +37,7 @@ describe("SWAP wire format", function () {
         { type: "ack", accepted: false, amount: 0, cumulativePayout: 2n ** 200n, reason: "INVALID_SIGNATURE" },
         { type: "ack", accepted: false, amount: 0, cumulativePayout: 2n ** 200n, reason: "INVALID_SIGNATURE" },
       ],
+      [{ type: "ack", accepted: true, amount: 5, date: 1_700_000_001 }, { type: "ack", accepted: true, amount: 5, date: 1_700_000_001 }],
     ];
     for (const [sent, expected] of cases) {
       const decoded = decodeSwapMessage(encodeSwapMessage(sent));
