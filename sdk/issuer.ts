@@ -61,7 +61,8 @@ export interface IssuerOptions {
   tx?: TxOptions;
 }
 
-function decodeEvents(receipt: TransactionReceipt, chequebook: string): WriteResult["events"] {
+/** The chequebook events in `receipt`, decoded. */
+export function decodeEvents(receipt: TransactionReceipt, chequebook: string): WriteResult["events"] {
   const events: WriteResult["events"] = [];
   for (const log of receipt.logs) {
     if (log.address.toLowerCase() !== chequebook.toLowerCase()) continue;
@@ -349,4 +350,3 @@ export class ChequebookIssuer {
   }
 }
 
-export { decodeEvents };

@@ -1,7 +1,6 @@
 /**
  * The beneficiary side: receive a cheque, verify it, and commit it durably before saying yes.
  */
-import type { SignedCheque } from "./cheque.js";
 import { validateCheque } from "./cheque.js";
 import { KeyedMutex } from "./mutex.js";
 import type { ChequeStore, ReceivedCheque } from "./store/types.js";
@@ -55,4 +54,3 @@ export class ChequeReceiver {
   }
 }
 
-export type { SignedCheque };

@@ -166,6 +166,12 @@ function addressArg(value: string | undefined, what: string): string {
   }
 }
 
+/** The token a chequebook pays in, and its decimals (cached per token). */
+async function tokenOf(ctx: Context, chequebook: string): Promise<{ token: string; decimals: number }> {
+  const token = (await rpc("reading the chequebook's token", () => chequebookAt(chequebook, ctx.provider).getFunction("token")())) as string;
+  return { token, decimals: await ctx.decimals(token) };
+}
+
 async function issuerOf(ctx: Context): Promise<ChequebookIssuer> {
   return ChequebookIssuer.connect({ signer: await ctx.signer(), chequebook: await ctx.chequebook(), store: ctx.store, tx: ctx.tx });
 }
@@ -186,8 +192,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
 
   async deposit(ctx, [amount]) {
     const issuer = await issuerOf(ctx);
-    const token = (await chequebookAt(issuer.chequebook, ctx.provider).getFunction("token")()) as string;
-    const decimals = await ctx.decimals(token);
+    const { decimals } = await tokenOf(ctx, issuer.chequebook);
     const value = amountArg(amount, decimals);
     const { hash } = await issuer.deposit(value);
     const { total } = await issuer.balances();
@@ -196,8 +201,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
 
   async withdraw(ctx, [amount]) {
     const issuer = await issuerOf(ctx);
-    const token = (await chequebookAt(issuer.chequebook, ctx.provider).getFunction("token")()) as string;
-    const decimals = await ctx.decimals(token);
+    const { decimals } = await tokenOf(ctx, issuer.chequebook);
     const value = amountArg(amount, decimals);
     const { hash } = await issuer.withdraw(value, { force: ctx.values.force === true });
     out(ctx, `withdrew ${formatUnits(value, decimals)} (tx ${hash})`, { withdrawn: value, hash });
@@ -205,8 +209,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
 
   async balance(ctx) {
     const issuer = await issuerOf(ctx);
-    const token = (await chequebookAt(issuer.chequebook, ctx.provider).getFunction("token")()) as string;
-    const decimals = await ctx.decimals(token);
+    const { token, decimals } = await tokenOf(ctx, issuer.chequebook);
     const b = await issuer.balances();
     const rows = Object.entries(b).map(([name, value]) => ({ "": name, tokens: formatUnits(value, decimals), "base units": value.toString() }));
     out(ctx, `chequebook ${issuer.chequebook}\n${table(rows)}`, { chequebook: issuer.chequebook, token, decimals, ...b });
@@ -215,8 +218,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
   async issue(ctx, [beneficiary, amount]) {
     const to = addressArg(beneficiary, "beneficiary");
     const issuer = await issuerOf(ctx);
-    const token = (await chequebookAt(issuer.chequebook, ctx.provider).getFunction("token")()) as string;
-    const decimals = await ctx.decimals(token);
+    const { decimals } = await tokenOf(ctx, issuer.chequebook);
     const r = await issuer.issueCheque(to, amountArg(amount, decimals));
     if (typeof ctx.values.out === "string") await writeFile(ctx.values.out, JSON.stringify(chequeToJson(r.cheque)) + "\n");
     const bee = encodeBeeCheque(r.cheque);
@@ -296,8 +298,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
       });
     }
     const issuer = await issuerOf(ctx);
-    const token = (await chequebookAt(issuer.chequebook, ctx.provider).getFunction("token")()) as string;
-    const decimals = await ctx.decimals(token);
+    const { decimals } = await tokenOf(ctx, issuer.chequebook);
     let result;
     if (action === "increase") result = await issuer.increaseHardDeposit(who, amountArg(amount, decimals));
     else if (action === "prepare-decrease") result = await issuer.prepareDecreaseHardDeposit(who, amountArg(amount, decimals));

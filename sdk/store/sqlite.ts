@@ -3,8 +3,8 @@
  * The journal is WAL and every commit is `synchronous = FULL`, so a write that resolved survives a crash or a
  * power loss. Amounts are stored as decimal text: uint256 does not fit SQLite's 64-bit integers.
  *
- * One process should own a database file at a time; within it, writes are short synchronous transactions, so
- * concurrent async callers never interleave inside one.
+ * One process should own a database file at a time. Every write goes through one queue: writes made in the same
+ * turn of the event loop commit together (group commit), and each write resolves only after its commit.
  *
  * NOTE: on Node 22, loading `node:sqlite` prints one ExperimentalWarning.
  */
@@ -86,28 +86,6 @@ export class SqliteChequeStore implements ChequeStore {
     return s;
   }
 
-  /** Runs `work` in one immediate transaction; the commit is durable when this returns. */
-  #tx<T>(work: () => T): T {
-    try {
-      this.#db.exec("BEGIN IMMEDIATE");
-    } catch (cause) {
-      throw new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
-    }
-    try {
-      const result = work();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      try {
-        this.#db.exec("ROLLBACK");
-      } catch {
-        // the failed statement may have rolled back already
-      }
-      if (isChequeError(error)) throw error;
-      throw new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
   /**
    * Group commit: writes queued in the same turn of the event loop share one transaction (one fsync), each in a
    * savepoint of its own so that one refused write does not undo the others. Every write's promise resolves only
@@ -170,8 +148,8 @@ export class SqliteChequeStore implements ChequeStore {
 
   #cheque(row: Row): SignedCheque {
     return {
-      chequebook: String(row.chequebook_cs ?? row.chequebook),
-      beneficiary: String(row.beneficiary_cs ?? row.beneficiary),
+      chequebook: String(row.chequebook),
+      beneficiary: String(row.beneficiary),
       cumulativePayout: BigInt(String(row.cumulative)),
       signature: String(row.signature),
     };
@@ -254,7 +232,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async putCashout(r: CashoutRecord): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       this.#stmt(
         "INSERT OR REPLACE INTO cashouts (id, chequebook, beneficiary, cumulative, status, tx_hash, paid, bounced, still_owed, gas_used, error, updated_at) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -292,7 +271,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async putPendingTx(tx: PendingTx): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       this.#stmt("INSERT OR REPLACE INTO pending_txs (key, hash, sender, nonce, created_at) VALUES (?, ?, ?, ?, ?)").run(tx.key, tx.hash, tx.from, tx.nonce, tx.createdAt);
     });
   }
@@ -305,7 +285,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async deletePendingTx(key: string): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       this.#stmt("DELETE FROM pending_txs WHERE key = ?").run(key);
     });
   }
@@ -329,7 +310,8 @@ export class SqliteChequeStore implements ChequeStore {
   }
 
   async putChequebookInfo(info: ChequebookInfo): Promise<void> {
-    this.#tx(() => {
+    this.#open();
+    return this.#enqueue(() => {
       this.#stmt("INSERT OR REPLACE INTO chequebooks (chequebook, issuer, token, factory, issuer_is_contract) VALUES (?, ?, ?, ?, ?)").run(
         lower(info.chequebook), lower(info.issuer), lower(info.token), lower(info.factory), Number(info.issuerIsContract),
       );

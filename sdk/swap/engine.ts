@@ -552,9 +552,13 @@ export class SwapAccounting {
    * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
    */
   provided(peer: string, protocol: string, count = 1): Promise<void> {
-    const s = this.#peers.get(peer);
-    if (s === undefined || !s.connected) return Promise.reject(new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } }));
-    const units = this.#price(protocol, count);
+    let s: PeerState, units: bigint;
+    try {
+      s = this.#connected(peer);
+      units = this.#price(protocol, count);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const projected = s.balance + s.reservedProvide + units;
     // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
     if (projected > this.config.disconnectThreshold || (projected > this.config.paymentThreshold && !s.pastPayment)) {
@@ -571,9 +575,13 @@ export class SwapAccounting {
    * @returns a promise that resolves when the booking is durable.
    */
   consumed(peer: string, protocol: string, count = 1): Promise<void> {
-    const s = this.#peers.get(peer);
-    if (s === undefined || !s.connected) return Promise.reject(new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } }));
-    const units = this.#price(protocol, count);
+    let s: PeerState, units: bigint;
+    try {
+      s = this.#connected(peer);
+      units = this.#price(protocol, count);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     s.balance -= units;
     s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) - units;
     const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
