@@ -552,21 +552,16 @@ export class SwapAccounting {
    * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
    */
   provided(peer: string, protocol: string, count = 1): Promise<void> {
-    let s: PeerState, units: bigint;
-    try {
-      s = this.#connected(peer);
-      units = this.#price(protocol, count);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const projected = s.balance + s.reservedProvide + units;
-    // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
-    if (projected > this.config.disconnectThreshold || (projected > this.config.paymentThreshold && !s.pastPayment)) {
-      return this.reserveProvide(peer, protocol, count).then((r) => r.apply());
-    }
-    s.balance += units;
-    s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) + units;
-    return this.#save(s);
+    return this.#meter(peer, protocol, count, (s, units) => {
+      const projected = s.balance + s.reservedProvide + units;
+      // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
+      if (projected > this.config.disconnectThreshold || (projected > this.config.paymentThreshold && !s.pastPayment)) {
+        return this.reserveProvide(peer, protocol, count).then((r) => r.apply());
+      }
+      s.balance += units;
+      s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) + units;
+      return this.#save(s);
+    });
   }
 
   /**
@@ -575,6 +570,23 @@ export class SwapAccounting {
    * @returns a promise that resolves when the booking is durable.
    */
   consumed(peer: string, protocol: string, count = 1): Promise<void> {
+    return this.#meter(peer, protocol, count, (s, units) => {
+      s.balance -= units;
+      s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) - units;
+      const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
+      if (-s.balance > threshold && !s.weOwePast) {
+        s.weOwePast = true;
+        this.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
+        this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: -s.balance, threshold });
+      }
+      const saved = this.#save(s);
+      this.#maybePayEarly(s);
+      return saved;
+    });
+  }
+
+  /** Runs a booking for a connected peer at the protocol's price; a bad call becomes a rejected promise. */
+  #meter(peer: string, protocol: string, count: number, book: (s: PeerState, units: bigint) => Promise<void>): Promise<void> {
     let s: PeerState, units: bigint;
     try {
       s = this.#connected(peer);
@@ -582,17 +594,7 @@ export class SwapAccounting {
     } catch (error) {
       return Promise.reject(error);
     }
-    s.balance -= units;
-    s.byProtocol[protocol] = (s.byProtocol[protocol] ?? 0n) - units;
-    const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
-    if (-s.balance > threshold && !s.weOwePast) {
-      s.weOwePast = true;
-      this.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
-      this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: -s.balance, threshold });
-    }
-    const saved = this.#save(s);
-    this.#maybePayEarly(s);
-    return saved;
+    return book(s, units);
   }
 
   #reservation(s: PeerState, protocol: string, units: bigint, sign: 1 | -1): Reservation {
