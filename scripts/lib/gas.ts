@@ -6,7 +6,7 @@
 import type { ContractTransactionResponse, Signer } from "ethers";
 
 import { alignedTable } from "./table.js";
-import { getCashoutTypedData, getChequeTypedData, getCustomDecreaseTimeoutTypedData } from "../../sdk/typed-data.js";
+import { getCashoutTypedData, getChequeTypedData, getCustomDecreaseTimeoutTypedData } from "../../sdk/cheque/typed-data.js";
 
 /** Swarm ERC20SimpleSwap v0.6.9 / SimpleSwapFactory, measured on the same EVM (figures from the project brief). */
 export const SWARM: Record<string, number> = {

@@ -7,16 +7,16 @@ import { parseArgs } from "node:util";
 
 import { FetchRequest, JsonRpcProvider, Wallet, ZeroHash, formatUnits, parseUnits, type Signer } from "ethers";
 
-import { ChequeCasher } from "../cashout.js";
-import { recoverChequeSigner, type SignedCheque } from "../cheque.js";
-import { chequebookAt, erc20At, factoryAt, rpc } from "../contracts.js";
+import { ChequeCasher } from "../beneficiary/cashout.js";
+import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
+import { chequebookAt, erc20At, factoryAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
-import { ChequebookIssuer } from "../issuer.js";
-import { ChequeReceiver } from "../receiver.js";
+import { ChequebookIssuer } from "../issuer/issuer.js";
+import { ChequeReceiver } from "../beneficiary/receiver.js";
 import { SqliteChequeStore } from "../store/sqlite.js";
 import { toAddress } from "../validate.js";
-import { ChequeVerifier } from "../verify.js";
-import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../wire.js";
+import { ChequeVerifier } from "../beneficiary/verify.js";
+import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../cheque/wire.js";
 import { CliError, EXIT, classify, progressReporter, table, toJson } from "./output.js";
 
 const HELP = `chequebook: operate a SWAP chequebook

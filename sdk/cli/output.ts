@@ -3,7 +3,7 @@
  * rely on.
  */
 import { ChequeError, type ChequeErrorCode } from "../errors.js";
-import type { TxProgress } from "../tx.js";
+import type { TxProgress } from "../chain/tx.js";
 
 /** Exit codes. */
 export const EXIT = {

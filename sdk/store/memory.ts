@@ -1,7 +1,7 @@
 /**
  * An in-memory {@link ChequeStore}: same rules as the SQLite one, nothing survives the process.
  */
-import type { SignedCheque } from "../cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError } from "../errors.js";
 import { pairKey, requireHigher } from "./rules.js";
 import type { CashoutRecord, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";

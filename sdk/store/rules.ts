@@ -1,5 +1,5 @@
 /** The ordering rules both stores apply, in one place. */
-import type { SignedCheque } from "../cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError } from "../errors.js";
 
 /** Refuses `next` unless it is strictly above `held`. */

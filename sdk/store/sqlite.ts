@@ -12,7 +12,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 import { getAddress } from "ethers";
 
-import type { SignedCheque } from "../cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { requireHigher } from "./rules.js";
 import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";

@@ -3,7 +3,7 @@
  * beneficiary with the running total, cash-out attempts and results, pending transactions, and the immutable
  * facts learnt about chequebooks. Every write resolves only once it is durable.
  */
-import type { SignedCheque } from "../cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 
 /** A cheque received and accepted. */
 export interface ReceivedCheque {

@@ -8,10 +8,10 @@
  * "hard" pays with signed cheques through the SDK and verifies, stores and credits the cheques it receives.
  */
 import { ChequeError, isChequeError } from "../errors.js";
-import type { ChequebookIssuer } from "../issuer.js";
-import type { ChequeReceiver } from "../receiver.js";
+import type { ChequebookIssuer } from "../issuer/issuer.js";
+import type { ChequeReceiver } from "../beneficiary/receiver.js";
 import type { ChequeStore } from "../store/types.js";
-import type { ChequeVerifier } from "../verify.js";
+import type { ChequeVerifier } from "../beneficiary/verify.js";
 import { emptyLedger, type LedgerStore, type PeerLedger } from "./ledger.js";
 import { SwapMetrics, type SwapLogger } from "./metrics.js";
 import { decodeSwapMessage, encodeSwapMessage, type SwapAck, type SwapCheque, type SwapHandshake, type SwapPhase } from "./wire.js";
@@ -711,7 +711,7 @@ export class SwapAccounting {
     return c;
   }
 
-  #hardCheque(units: bigint, cheque: import("../cheque.js").SignedCheque): SwapCheque {
+  #hardCheque(units: bigint, cheque: import("../cheque/cheque.js").SignedCheque): SwapCheque {
     return {
       type: "cheque",
       date: Math.floor(this.#now() / 1000),

@@ -5,7 +5,7 @@
  */
 import { getAddress, getBytes, hexlify, toBeArray, toBigInt } from "ethers";
 
-import { validateCheque, type SignedCheque } from "../cheque.js";
+import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { swap } from "./swap.pb.js";
 

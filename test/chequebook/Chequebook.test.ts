@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { TypedDataEncoder, id } from "ethers";
 
-import { getChequebookDomain } from "../../sdk/typed-data.js";
+import { getChequebookDomain } from "../../sdk/cheque/typed-data.js";
 import { DEFAULT_TIMEOUT, UNIT, deployBase, deployChequebook, fundedChequebookFixture } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
 import { signCheque } from "../helpers/signing.js";

@@ -8,7 +8,7 @@ import {
   getCashoutTypedData,
   getChequeTypedData,
   getCustomDecreaseTimeoutTypedData,
-} from "../../sdk/typed-data.js";
+} from "../../sdk/cheque/typed-data.js";
 
 export interface ChequeArgs {
   chequebook: string;

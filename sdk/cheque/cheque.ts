@@ -7,7 +7,7 @@ import { BaseWallet, Signature, TypedDataEncoder, recoverAddress, type Signer } 
 
 import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower, signDigest } from "./crypto.js";
 
-import { ChequeError } from "./errors.js";
+import { ChequeError } from "../errors.js";
 import {
   getCashoutTypedData,
   getChequeTypedData,
@@ -16,7 +16,7 @@ import {
   type ChainId,
   type CustomDecreaseTimeoutMessage,
 } from "./typed-data.js";
-import { checksummed, toAddress, toSignature, toUint256 } from "./validate.js";
+import { checksummed, toAddress, toSignature, toUint256 } from "../validate.js";
 
 /** A cheque with the issuer's signature (0x-hex, 65 bytes). */
 export interface SignedCheque {

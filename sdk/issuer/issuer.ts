@@ -5,13 +5,13 @@
  */
 import { Signature, ZeroHash, type Signer, type TransactionReceipt } from "ethers";
 
-import { signCheque, type SignedCheque } from "./cheque.js";
-import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "./contracts.js";
-import { ChequeError } from "./errors.js";
-import { KeyedMutex } from "./mutex.js";
-import type { ChequeStore, IssuedCheque } from "./store/types.js";
-import { sendTransaction, waitForTransaction, type TxOptions } from "./tx.js";
-import { toAddress, toUint256 } from "./validate.js";
+import { signCheque, type SignedCheque } from "../cheque/cheque.js";
+import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "../chain/contracts.js";
+import { ChequeError } from "../errors.js";
+import { KeyedMutex } from "../mutex.js";
+import type { ChequeStore, IssuedCheque } from "../store/types.js";
+import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
+import { toAddress, toUint256 } from "../validate.js";
 
 /** The chequebook's money, as the issuer sees it. */
 export interface ChequebookBalances {

@@ -5,7 +5,7 @@
 import { Contract, Interface, isError, type ContractRunner, type ErrorDescription } from "ethers";
 
 import { CHEQUEBOOK_ABI, CHEQUEBOOK_FACTORY_ABI, ERC1271_ABI, ERC20_ABI } from "./abi.js";
-import { ChequeError, isChequeError } from "./errors.js";
+import { ChequeError, isChequeError } from "../errors.js";
 
 export const chequebookInterface = new Interface(CHEQUEBOOK_ABI);
 export const factoryInterface = new Interface(CHEQUEBOOK_FACTORY_ABI);

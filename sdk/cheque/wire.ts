@@ -10,7 +10,7 @@
 import { decodeBase64, encodeBase64, getBytes, hexlify, toBeHex } from "ethers";
 
 import { validateCheque, type SignedCheque } from "./cheque.js";
-import { ChequeError, isChequeError } from "./errors.js";
+import { ChequeError, isChequeError } from "../errors.js";
 
 /** The length of {@link encodeCheque}'s output. */
 export const CHEQUE_BINARY_LENGTH = 138;

@@ -5,12 +5,12 @@
  */
 import type { Signer, TransactionReceipt } from "ethers";
 
-import { type SignedCheque, validateCheque } from "./cheque.js";
-import { chequebookAt, chequebookInterface, rpc, toChequeError } from "./contracts.js";
-import { ChequeError, isChequeError } from "./errors.js";
-import type { CashoutRecord, ChequeStore } from "./store/types.js";
-import { sendTransaction, type TxOptions } from "./tx.js";
-import { toAddress, toSignature, toUint256 } from "./validate.js";
+import { type SignedCheque, validateCheque } from "../cheque/cheque.js";
+import { chequebookAt, chequebookInterface, rpc, toChequeError } from "../chain/contracts.js";
+import { ChequeError, isChequeError } from "../errors.js";
+import type { CashoutRecord, ChequeStore } from "../store/types.js";
+import { sendTransaction, type TxOptions } from "../chain/tx.js";
+import { toAddress, toSignature, toUint256 } from "../validate.js";
 
 /** The outcome of a cash-out. */
 export interface CashoutResult {

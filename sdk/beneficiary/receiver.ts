@@ -1,10 +1,10 @@
 /**
  * The beneficiary side: receive a cheque, verify it, and commit it durably before saying yes.
  */
-import { validateCheque } from "./cheque.js";
-import { KeyedMutex } from "./mutex.js";
-import type { ChequeStore, ReceivedCheque } from "./store/types.js";
-import type { ChainId } from "./typed-data.js";
+import { validateCheque } from "../cheque/cheque.js";
+import { KeyedMutex } from "../mutex.js";
+import type { ChequeStore, ReceivedCheque } from "../store/types.js";
+import type { ChainId } from "../cheque/typed-data.js";
 import type { ChequeVerifier, VerifiedCheque } from "./verify.js";
 
 /**

@@ -6,9 +6,9 @@
 import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
 
 import { toChequeError } from "./contracts.js";
-import { ChequeError } from "./errors.js";
-import { KeyedMutex } from "./mutex.js";
-import type { ChequeStore, PendingTx } from "./store/types.js";
+import { ChequeError } from "../errors.js";
+import { KeyedMutex } from "../mutex.js";
+import type { ChequeStore, PendingTx } from "../store/types.js";
 
 /** Progress of a transaction, for spinners and logs. */
 export type TxProgress =

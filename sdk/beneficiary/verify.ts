@@ -12,14 +12,14 @@
  */
 import { type Provider } from "ethers";
 
-import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "./crypto.js";
+import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
 
-import { validateCheque, type SignedCheque } from "./cheque.js";
-import { chequebookAt, erc1271At, factoryAt, rpc } from "./contracts.js";
-import { ChequeError } from "./errors.js";
-import type { ChequeStore, ChequebookInfo } from "./store/types.js";
-import type { ChainId } from "./typed-data.js";
-import { toAddress } from "./validate.js";
+import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
+import { chequebookAt, erc1271At, factoryAt, rpc } from "../chain/contracts.js";
+import { ChequeError } from "../errors.js";
+import type { ChequeStore, ChequebookInfo } from "../store/types.js";
+import type { ChainId } from "../cheque/typed-data.js";
+import { toAddress } from "../validate.js";
 
 /** What to do with a cheque the chequebook cannot currently cover. */
 export type SolvencyPolicy =
