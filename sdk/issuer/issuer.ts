@@ -23,9 +23,13 @@ export interface ChequebookBalances {
   totalPaidOut: bigint;
   /** The sum of the last cheques issued to each beneficiary (from the store). */
   totalIssued: bigint;
-  /** Issued but not yet cashed: `totalIssued - totalPaidOut`. */
+  /**
+   * Promised and not yet paid: `totalIssued - totalPaidOut`. A cheque cashed in part (it bounced) counts with its
+   * unpaid rest, since `paidOut` grows only by what was paid. Exact while this store records every cheque the
+   * chequebook's key signs (see {@link ChequebookIssuer}).
+   */
   outstanding: bigint;
-  /** What can still be promised: `total + totalPaidOut - totalIssued`. */
+  /** What can still be promised: `total - outstanding`. */
   available: bigint;
 }
 
@@ -61,6 +65,16 @@ export interface IssuerOptions {
   tx?: TxOptions;
 }
 
+/**
+ * What is promised and not yet paid. Each beneficiary's `paidOut` only grows by what was actually paid (a bounced
+ * cheque leaves its unpaid rest outstanding) and never exceeds the last cheque issued to it, so the difference of
+ * the totals is the sum of the per-beneficiary rests. Payouts the store does not know of (cheques signed outside
+ * it) would make the chain's total larger: never below zero, then.
+ */
+function outstandingOf(totalIssued: bigint, totalPaidOut: bigint): bigint {
+  return totalIssued > totalPaidOut ? totalIssued - totalPaidOut : 0n;
+}
+
 /** The chequebook events in `receipt`, decoded. */
 export function decodeEvents(receipt: TransactionReceipt, chequebook: string): WriteResult["events"] {
   const events: WriteResult["events"] = [];
@@ -73,7 +87,25 @@ export function decodeEvents(receipt: TransactionReceipt, chequebook: string): W
 }
 
 /**
+ * One lock per (store, chequebook), shared by every issuer handle of this process on that store: the funds check,
+ * the signature and the commit of an issue run under it, so no interleaving of issues, to any beneficiaries and
+ * through any number of handles, promises more than the chequebook holds.
+ */
+const issueLocks = new WeakMap<ChequeStore, KeyedMutex>();
+
+function issueLock(store: ChequeStore): KeyedMutex {
+  let lock = issueLocks.get(store);
+  if (lock === undefined) issueLocks.set(store, (lock = new KeyedMutex()));
+  return lock;
+}
+
+/**
  * An issuer's handle on its chequebook.
+ *
+ * Issues are serialised per chequebook (not per beneficiary): each one checks what is still free, signs and commits
+ * under one lock, so concurrent issues never promise more than the chequebook holds. The check counts every cheque
+ * in the store not yet paid; it relies on this store being the only one that records cheques of this chequebook
+ * (two processes or two stores issuing from one chequebook cannot see each other's promises).
  *
  * @example
  * const issuer = await ChequebookIssuer.connect({ signer, chequebook, store })
@@ -88,7 +120,6 @@ export class ChequebookIssuer {
   readonly #onLowFunds: IssuerOptions["onLowFunds"];
   readonly #cacheMs: number;
   readonly #tx: TxOptions;
-  readonly #mutex = new KeyedMutex();
   #snapshot: { total: bigint; totalPaidOut: bigint; at: number } | undefined;
 
   private constructor(options: IssuerOptions, chainId: bigint) {
@@ -192,12 +223,14 @@ export class ChequebookIssuer {
       this.#store.totalIssued(this.chequebook),
     ]);
     this.#snapshot = { total, totalPaidOut, at: Date.now() };
-    return { total, liquid, totalHardDeposit, totalPaidOut, totalIssued, outstanding: totalIssued - totalPaidOut, available: total + totalPaidOut - totalIssued };
+    const outstanding = outstandingOf(totalIssued, totalPaidOut);
+    return { total, liquid, totalHardDeposit, totalPaidOut, totalIssued, outstanding, available: total - outstanding };
   }
 
   /**
    * Signs a cheque that adds `amount` to what `beneficiary` was promised, commits it, and returns it for sending.
-   * Issues to the same beneficiary are serialised.
+   * Issues from one chequebook are serialised (whatever the beneficiary): what is still free is computed, the
+   * cheque signed and committed under one lock, so concurrent issues never promise more than the chequebook holds.
    *
    * @throws ChequeError INVALID_ARGUMENT; INSUFFICIENT_FUNDS (with `details.available`) if the chequebook could
    *   not pay it; STORE_FAILURE (then nothing was issued).
@@ -205,7 +238,7 @@ export class ChequebookIssuer {
   async issueCheque(beneficiary: string, amount: bigint): Promise<IssueResult> {
     const to = toAddress(beneficiary, "beneficiary");
     const add = toUint256(amount, "amount", { positive: true });
-    return this.#mutex.run(to, async () => {
+    return issueLock(this.#store).run(this.chequebook, async () => {
       const available = await this.#available();
       if (add > available) {
         throw new ChequeError("INSUFFICIENT_FUNDS", `the chequebook can promise only ${available} more; deposit before issuing ${add}`, {
@@ -233,18 +266,22 @@ export class ChequebookIssuer {
     return this.#store.getIssued(this.chequebook, toAddress(beneficiary, "beneficiary"));
   }
 
+  /** What can still be promised; called under the issue lock, so the store's total cannot move meanwhile. */
   async #available(): Promise<bigint> {
     const snap = this.#snapshot;
     const fresh = snap !== undefined && Date.now() - snap.at < this.#cacheMs;
     if (!fresh) {
-      const book = chequebookAt(this.chequebook, this.#provider());
+      const provider = this.#provider();
+      const book = chequebookAt(this.chequebook, provider);
+      // Both figures at one block: a cash-out between two reads would otherwise be counted as free money.
+      const blockTag = await rpc("reading the block number", () => provider.getBlockNumber());
       const [total, totalPaidOut] = await rpc("reading the chequebook balance", () =>
-        Promise.all([book.getFunction("balance")() as Promise<bigint>, book.getFunction("totalPaidOut")() as Promise<bigint>]),
+        Promise.all([book.getFunction("balance")({ blockTag }) as Promise<bigint>, book.getFunction("totalPaidOut")({ blockTag }) as Promise<bigint>]),
       );
       this.#snapshot = { total, totalPaidOut, at: Date.now() };
     }
     const { total, totalPaidOut } = this.#snapshot!;
-    return total + totalPaidOut - (await this.#store.totalIssued(this.chequebook));
+    return total - outstandingOf(await this.#store.totalIssued(this.chequebook), totalPaidOut);
   }
 
   /**
