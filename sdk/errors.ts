@@ -23,8 +23,15 @@ export const ChequeErrorCode = {
   WRONG_TOKEN: "WRONG_TOKEN",
   /** The cheque is not above the last one held from that chequebook (replayed or lower). */
   STALE_CHEQUE: "STALE_CHEQUE",
-  /** The chequebook cannot currently cover the cheque (solvency policy "reject" or "hard-deposit"). */
+  /**
+   * The chequebook cannot currently cover the cheque (solvency policy "reject" or "hard-deposit"); under
+   * "hard-deposit", `details.reason` says why cover was not counted ("timeout-too-short", "decrease-pending").
+   */
   INSUFFICIENT_COVER: "INSUFFICIENT_COVER",
+  /** The cheque adds less than the verifier's minimum increment (checked before any RPC call). */
+  INCREMENT_TOO_SMALL: "INCREMENT_TOO_SMALL",
+  /** The issuer's signature holds only through ERC-1271, which the issuer can revoke; the policy refuses such cheques. */
+  REVOCABLE_ISSUER: "REVOCABLE_ISSUER",
   /** Our own chequebook cannot pay what is asked (issue, withdraw). */
   INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
   /** No cheque is held for that chequebook, or it is fully cashed. */

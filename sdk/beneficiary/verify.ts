@@ -1,11 +1,12 @@
 /**
- * Off-chain verification of received cheques, cheapest checks first:
+ * Off-chain verification of received cheques, cheapest checks first, so a bad cheque costs the sender more than us:
  * 1. well-formed (addresses, 65-byte low-s signature, uint256 amount);
- * 2. the beneficiary is us, and the cheque (if it says) and the provider are on our chain;
- * 3. above the last cheque held from that chequebook (a local comparison);
- * 4. the chequebook was deployed by a trusted factory and pays in the accepted token;
- * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain);
- * 6. solvency: the chequebook can cover what the cheque adds, under the configured policy.
+ * 2. the beneficiary is us, and the cheque (if it says) is for our chain;
+ * 3. above the last cheque held from that chequebook, by at least the minimum increment (local: no RPC call);
+ * 4. the provider is on our chain (once), the chequebook was deployed by a trusted factory and pays in the accepted
+ *    token (learnt once; refusals remembered for a while);
+ * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain, within a gas cap);
+ * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts).
  * Facts about a chequebook (issuer, factory, token) never change, so they are learnt once and cached, in memory
  * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and at most
  * one batched request (or none, within `solvency.cacheMs`) for check 6.
@@ -15,20 +16,38 @@ import { type Provider } from "ethers";
 import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
-import { chequebookAt, erc1271At, factoryAt, rpc } from "../chain/contracts.js";
-import { ChequeError } from "../errors.js";
+import { chequebookAt, erc1271At, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
+import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
-import { toAddress } from "../validate.js";
+import { toAddress, toUint256 } from "../validate.js";
+import { RefusalCache, type RefusalCacheOptions } from "./refusal-cache.js";
+import {
+  DEFAULT_MIN_HARD_DEPOSIT_TIMEOUT,
+  applySolvencyPolicy,
+  hardDepositCover,
+  type Cover,
+  type CoverFigures,
+  type RevocableIssuerPolicy,
+  type SolvencyOptions,
+  type SolvencyPolicy,
+} from "./solvency.js";
 
-/** What to do with a cheque the chequebook cannot currently cover. */
-export type SolvencyPolicy =
-  /** refuse it (INSUFFICIENT_COVER) */
-  | "reject"
-  /** accept it and set `flagged` on the result */
-  | "flag"
-  /** accept only what the beneficiary's hard deposit covers */
-  | "hard-deposit";
+export * from "./solvency.js";
+export type { RefusalCacheOptions } from "./refusal-cache.js";
+
+/** Limits that keep a hostile sender from making us work for nothing. */
+export interface VerifierLimits {
+  /** The least a cheque must add to the last one held; checked before any RPC call. Default 1 (any increase). */
+  minIncrement?: bigint;
+  /** The gas an ERC-1271 `isValidSignature` eth_call may use; beyond it the signature is refused. Default 300,000. */
+  erc1271GasLimit?: bigint;
+  /** The memory of refused chequebooks (unknown, untrusted factory, wrong token). */
+  unknownChequebooks?: RefusalCacheOptions;
+}
+
+/** The default {@link VerifierLimits.erc1271GasLimit}. */
+export const DEFAULT_ERC1271_GAS_LIMIT = 300_000n;
 
 /** Options of a {@link ChequeVerifier}. */
 export interface ChequeVerifierOptions {
@@ -39,15 +58,18 @@ export interface ChequeVerifierOptions {
   beneficiary: string;
   /** Factories whose chequebooks we accept. */
   trustedFactories: readonly string[];
-  /** The token we accept; by default whatever the trusted factory's chequebooks pay in. */
-  token?: string;
+  /**
+   * The token we accept. Required: every chequebook's real token (read from the chain once, cached) must equal it,
+   * so a trusted factory paying in another token can never be credited. Read it from your factory
+   * (`ERC20Address()`) or your own chequebook if in doubt.
+   */
+  token: string;
   /** Where the last accepted cheques and learnt chequebook facts live. */
   store: ChequeStore;
-  solvency?: {
-    policy?: SolvencyPolicy;
-    /** Reuse a chequebook's on-chain balance snapshot for this long (ms). Default 0: fetch for every cheque. */
-    cacheMs?: number;
-  };
+  solvency?: SolvencyOptions;
+  limits?: VerifierLimits;
+  /** The clock (unix ms) for cache expiry; tests replace it. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** The outcome of a successful verification. */
@@ -59,14 +81,18 @@ export interface VerifiedCheque {
   previous: bigint;
   /** Set when the solvency policy is "flag" and the chequebook cannot currently cover the cheque. */
   flagged: boolean;
-  /** The on-chain figures the solvency check used. */
-  cover: { liquidBalanceFor: bigint; paidOut: bigint; hardDeposit: bigint; required: bigint };
+  /**
+   * Cash this cheque out at once: its signature holds only through ERC-1271 and the issuer can revoke it
+   * (accepted under `revocableIssuer: "cash-now"`).
+   */
+  cashNow: boolean;
+  /** The on-chain figures the solvency check used, what the policy counted as cover, and until when. */
+  cover: Cover;
 }
 
-interface CoverSnapshot {
-  liquidBalanceFor: bigint;
-  paidOut: bigint;
-  hardDeposit: bigint;
+interface CoverSnapshot extends CoverFigures {
+  /** Chain time (unix seconds) of the read, under "hard-deposit"; 0 otherwise. */
+  chainTime: bigint;
   at: number;
 }
 
@@ -76,33 +102,56 @@ const ERC1271_MAGIC = "0x1626ba7e";
  * Verifies cheques for one beneficiary, caching what it learns about chequebooks.
  *
  * @example
- * const verifier = new ChequeVerifier({ provider, chainId, beneficiary, trustedFactories: [factory], store })
+ * const verifier = new ChequeVerifier({ provider, chainId, beneficiary, trustedFactories: [factory], token, store })
  * const { increment } = await verifier.verify(cheque)
  */
 export class ChequeVerifier {
   readonly beneficiary: string;
   readonly chainId: bigint;
+  /** The token accepted. */
+  readonly token: string;
   readonly #provider: Provider;
   readonly #factories: string[];
-  readonly #token: string | undefined;
   readonly #store: ChequeStore;
   readonly #policy: SolvencyPolicy;
   readonly #cacheMs: number;
+  readonly #minTimeout: bigint;
+  readonly #revocable: RevocableIssuerPolicy;
+  readonly #minIncrement: bigint;
+  readonly #gasLimit: bigint;
+  readonly #now: () => number;
+  readonly #refused: RefusalCache;
   #info = new Map<string, ChequebookInfo>();
   #loading = new Map<string, Promise<ChequebookInfo>>();
   #cover = new Map<string, CoverSnapshot>();
+  /** Each chequebook's default decrease timeout: immutable, read once. */
+  #defaultTimeout = new Map<string, bigint>();
   #networkChecked: Promise<void> | undefined;
 
+  /**
+   * @throws ChequeError INVALID_ARGUMENT for a missing token or factory, a bad address or limit.
+   */
   constructor(options: ChequeVerifierOptions) {
     this.#provider = options.provider;
     this.chainId = BigInt(options.chainId);
     this.beneficiary = toAddress(options.beneficiary, "beneficiary");
     if (options.trustedFactories.length === 0) throw new ChequeError("INVALID_ARGUMENT", "trust at least one chequebook factory");
     this.#factories = options.trustedFactories.map((f, i) => toAddress(f, `trustedFactories[${i}]`));
-    this.#token = options.token === undefined ? undefined : toAddress(options.token, "token");
+    if ((options.token as string | undefined) === undefined) {
+      throw new ChequeError("INVALID_ARGUMENT", "name the token you accept (e.g. your factory's ERC20Address()): every chequebook's token is checked against it");
+    }
+    this.token = toAddress(options.token, "token");
     this.#store = options.store;
-    this.#policy = options.solvency?.policy ?? "reject";
-    this.#cacheMs = options.solvency?.cacheMs ?? 0;
+    const solvency = options.solvency ?? {};
+    this.#policy = solvency.policy ?? "reject";
+    this.#cacheMs = solvency.cacheMs ?? 0;
+    this.#minTimeout = toUint256(solvency.minHardDepositTimeout ?? DEFAULT_MIN_HARD_DEPOSIT_TIMEOUT, "solvency.minHardDepositTimeout");
+    this.#revocable = solvency.revocableIssuer ?? (this.#policy === "hard-deposit" ? "refuse" : "cash-now");
+    const limits = options.limits ?? {};
+    this.#minIncrement = toUint256(limits.minIncrement ?? 1n, "limits.minIncrement", { positive: true });
+    this.#gasLimit = toUint256(limits.erc1271GasLimit ?? DEFAULT_ERC1271_GAS_LIMIT, "limits.erc1271GasLimit", { positive: true });
+    this.#now = options.now ?? Date.now;
+    this.#refused = new RefusalCache({ ...limits.unknownChequebooks, now: this.#now });
   }
 
   /**
@@ -112,8 +161,8 @@ export class ChequeVerifier {
    *   store if not given.
    * @param options.chainId - the chain the sender says the cheque is for (from the wire), if any.
    * @returns the verified cheque and the increment to credit.
-   * @throws ChequeError MALFORMED_CHEQUE, WRONG_BENEFICIARY, WRONG_CHAIN, STALE_CHEQUE, UNKNOWN_CHEQUEBOOK,
-   *   WRONG_TOKEN, INVALID_SIGNATURE, INSUFFICIENT_COVER, RPC_UNAVAILABLE.
+   * @throws ChequeError MALFORMED_CHEQUE, WRONG_BENEFICIARY, WRONG_CHAIN, STALE_CHEQUE, INCREMENT_TOO_SMALL,
+   *   UNKNOWN_CHEQUEBOOK, WRONG_TOKEN, INVALID_SIGNATURE, REVOCABLE_ISSUER, INSUFFICIENT_COVER, RPC_UNAVAILABLE.
    */
   async verify(cheque: unknown, options: { previous?: bigint; chainId?: ChainId } = {}): Promise<VerifiedCheque> {
     // 1. well-formed
@@ -129,26 +178,38 @@ export class ChequeVerifier {
         details: { chainId: BigInt(options.chainId), expected: this.chainId },
       });
     }
-    await this.#checkNetwork();
-    // 3. above what we hold
+    // 3. above what we hold, by enough to be worth our work
     const previous = options.previous ?? (await this.#store.getReceived(c.chequebook, c.beneficiary))?.cheque.cumulativePayout ?? 0n;
     if (c.cumulativePayout <= previous) {
       throw new ChequeError("STALE_CHEQUE", `the cheque (${c.cumulativePayout}) is not above the one we hold (${previous}): replayed or lower`, {
         details: { chequebook: c.chequebook, offered: c.cumulativePayout, held: previous },
       });
     }
-    // 4. trusted chequebook, accepted token
+    const increment = c.cumulativePayout - previous;
+    if (increment < this.#minIncrement) {
+      throw new ChequeError("INCREMENT_TOO_SMALL", `the cheque adds ${increment}, less than the ${this.#minIncrement} we accept per cheque`, {
+        details: { chequebook: c.chequebook, increment, minIncrement: this.#minIncrement },
+      });
+    }
+    // 4. our chain, a trusted chequebook, the accepted token
+    await this.#checkNetwork();
     const info = await this.chequebookInfo(c.chequebook);
     // 5. the issuer's signature
-    await this.#checkSignature(c, info);
+    const { revocable } = await this.#checkSignature(c, info);
+    if (revocable && this.#revocable === "refuse") {
+      throw new ChequeError("REVOCABLE_ISSUER", `the issuer ${info.issuer} is a contract that can revoke this signature at will: we refuse its cheques`, {
+        details: { chequebook: c.chequebook, issuer: info.issuer },
+      });
+    }
     // 6. solvency
-    const cover = await this.#coverFor(c);
-    const flagged = this.#applyPolicy(c, cover);
-    return { cheque: c, increment: c.cumulativePayout - previous, previous, flagged, cover };
+    const { cover, shortfall } = await this.#coverFor(c, revocable);
+    const flagged = applySolvencyPolicy({ chequebook: c.chequebook, policy: this.#policy, cover, minTimeout: this.#minTimeout, ...(shortfall === undefined ? {} : { shortfall }) });
+    return { cheque: c, increment, previous, flagged, cashNow: revocable, cover };
   }
 
   /**
-   * The immutable facts about a chequebook, learnt from the chain once and cached.
+   * The immutable facts about a chequebook, learnt from the chain once and cached. A refusal is remembered (see
+   * {@link VerifierLimits.unknownChequebooks}) and thrown again, with `details.cached`, without an RPC call.
    *
    * @throws ChequeError UNKNOWN_CHEQUEBOOK if it has no code or no trusted factory deployed it; WRONG_TOKEN.
    */
@@ -156,14 +217,19 @@ export class ChequeVerifier {
     const address = toAddress(chequebook, "chequebook");
     const cached = this.#info.get(address);
     if (cached !== undefined) return cached;
+    this.#refused.check(address);
     let loading = this.#loading.get(address);
     if (loading === undefined) {
-      loading = this.#loadInfo(address).finally(() => this.#loading.delete(address));
+      loading = this.#loadInfo(address)
+        .catch((error: unknown) => {
+          if (isChequeError(error, "UNKNOWN_CHEQUEBOOK", "WRONG_TOKEN")) this.#refused.remember(address, error);
+          throw error;
+        })
+        .finally(() => this.#loading.delete(address));
       this.#loading.set(address, loading);
     }
     return loading;
   }
-
   async #loadInfo(chequebook: string): Promise<ChequebookInfo> {
     let info = await this.#store.getChequebookInfo(chequebook);
     if (info === undefined || !this.#factories.includes(info.factory)) {
@@ -188,9 +254,9 @@ export class ChequeVerifier {
       info = { chequebook, issuer, token, factory, issuerIsContract: issuerCode !== "0x" };
       await this.#store.putChequebookInfo(info);
     }
-    if (this.#token !== undefined && info.token !== this.#token) {
-      throw new ChequeError("WRONG_TOKEN", `${chequebook} pays in ${info.token}, we accept only ${this.#token}`, {
-        details: { chequebook, token: info.token, expected: this.#token },
+    if (info.token !== this.token) {
+      throw new ChequeError("WRONG_TOKEN", `${chequebook} pays in ${info.token}, we accept only ${this.token}`, {
+        details: { chequebook, token: info.token, expected: this.token },
       });
     }
     this.#info.set(chequebook, info);
@@ -214,53 +280,66 @@ export class ChequeVerifier {
     return this.#networkChecked;
   }
 
-  async #checkSignature(c: SignedCheque, info: ChequebookInfo): Promise<void> {
+  /**
+   * Checks the issuer's signature: ECDSA first (local; the chequebook tries it first too, so such a signature
+   * cannot be revoked), then ERC-1271 within the gas cap. Any failure of the wallet's answer is a refusal; only an
+   * unreachable node is an outage.
+   *
+   * @returns whether the signature holds only through ERC-1271 (revocable by the issuer contract).
+   */
+  async #checkSignature(c: SignedCheque, info: ChequebookInfo): Promise<{ revocable: boolean }> {
     const digestBytes = chequeDigestBytes(c.chequebook, c.beneficiary, c.cumulativePayout, this.chainId);
     const signer = recoverAddressLower(digestBytes, hexToBytes(c.signature));
-    if (signer === info.issuer.toLowerCase()) return;
+    if (signer === info.issuer.toLowerCase()) return { revocable: false };
+    let reason = "not-the-issuer";
     if (info.issuerIsContract) {
       const digest = bytesToHex(digestBytes);
-      const answer = await rpc("asking the issuer contract (ERC-1271)", () =>
-        (erc1271At(info.issuer, this.#provider).getFunction("isValidSignature")(digest, c.signature) as Promise<string>).catch((e: unknown) => {
-          // A reverting wallet is a refusal, not an outage.
-          if (typeof e === "object" && e !== null && (e as { code?: string }).code === "CALL_EXCEPTION") return "0x";
-          throw e;
-        }),
-      );
-      if (answer === ERC1271_MAGIC) return;
+      let answer: string;
+      try {
+        answer = (await erc1271At(info.issuer, this.#provider).getFunction("isValidSignature").staticCall(digest, c.signature, { gasLimit: this.#gasLimit })) as string;
+      } catch (error) {
+        const e = toChequeError(error, "asking the issuer contract (ERC-1271)");
+        if (e.code === "RPC_UNAVAILABLE") throw e;
+        answer = "0x"; // reverted, out of gas under our cap, or an undecodable answer: a refusal, not an outage
+      }
+      if (answer === ERC1271_MAGIC) return { revocable: true };
+      reason = "erc1271-failed";
     }
     throw new ChequeError("INVALID_SIGNATURE", `the cheque is not signed by the chequebook's issuer ${info.issuer}: forged, or for another chain`, {
-      details: { chequebook: c.chequebook, issuer: info.issuer, recovered: signer },
+      details: { chequebook: c.chequebook, issuer: info.issuer, recovered: signer, reason },
     });
   }
 
-  async #coverFor(c: SignedCheque): Promise<VerifiedCheque["cover"]> {
+  async #coverFor(c: SignedCheque, revocable: boolean): Promise<{ cover: Cover; shortfall?: "timeout-too-short" | "decrease-pending" }> {
+    const hard = this.#policy === "hard-deposit";
     let snap = this.#cover.get(c.chequebook);
-    if (snap === undefined || Date.now() - snap.at >= this.#cacheMs) {
+    if (snap === undefined || this.#now() - snap.at >= this.#cacheMs) {
       const book = chequebookAt(c.chequebook, this.#provider);
+      const knownDefault = this.#defaultTimeout.get(c.chequebook);
       // One round trip: ethers batches calls issued together into one JSON-RPC request.
-      const [liquidBalanceFor, paidOut, hardDeposits] = await rpc("reading the chequebook's cover", () =>
+      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout, block] = await rpc("reading the chequebook's cover", () =>
         Promise.all([
           book.getFunction("liquidBalanceFor")(this.beneficiary) as Promise<bigint>,
           book.getFunction("paidOut")(this.beneficiary) as Promise<bigint>,
           book.getFunction("hardDeposits")(this.beneficiary) as Promise<[bigint, bigint, bigint, bigint]>,
+          knownDefault ?? (book.getFunction("defaultHardDepositTimeout")() as Promise<bigint>),
+          hard ? this.#provider.getBlock("latest") : undefined,
         ]),
       );
-      snap = { liquidBalanceFor, paidOut, hardDeposit: hardDeposits[0], at: Date.now() };
+      this.#defaultTimeout.set(c.chequebook, defaultTimeout);
+      const [hardDeposit, decreaseAmount, timeout, canBeDecreasedAt] = hardDeposits;
+      const chainTime = block === undefined || block === null ? 0n : BigInt(block.timestamp);
+      snap = { liquidBalanceFor, paidOut, hardDeposit, decreaseAmount, canBeDecreasedAt, effectiveTimeout: timeout !== 0n ? timeout : defaultTimeout, chainTime, at: this.#now() };
       this.#cover.set(c.chequebook, snap);
     }
-    const required = c.cumulativePayout > snap.paidOut ? c.cumulativePayout - snap.paidOut : 0n;
-    return { liquidBalanceFor: snap.liquidBalanceFor, paidOut: snap.paidOut, hardDeposit: snap.hardDeposit, required };
-  }
-
-  #applyPolicy(c: SignedCheque, cover: VerifiedCheque["cover"]): boolean {
-    const covered = this.#policy === "hard-deposit" ? cover.hardDeposit : cover.liquidBalanceFor;
-    if (covered >= cover.required) return false;
-    if (this.#policy === "flag") return true;
-    const what = this.#policy === "hard-deposit" ? "hard deposit" : "liquid balance";
-    throw new ChequeError("INSUFFICIENT_COVER", `the chequebook's ${what} for us (${covered}) does not cover the ${cover.required} this cheque needs`, {
-      details: { chequebook: c.chequebook, policy: this.#policy, covered, required: cover.required },
-    });
+    const { at, chainTime, ...figures } = snap;
+    const required = c.cumulativePayout > figures.paidOut ? c.cumulativePayout - figures.paidOut : 0n;
+    if (!hard) return { cover: { ...figures, required, covered: figures.liquidBalanceFor, coveredUntil: 0n, issuerCanRevoke: revocable } };
+    // Chain time now: the time of the read plus what passed since (a cached snapshot ages).
+    const now = chainTime + BigInt(Math.max(0, Math.ceil((this.#now() - at) / 1000)));
+    const { covered, coveredUntil, shortfall } = hardDepositCover({ figures, now, minTimeout: this.#minTimeout });
+    const cover: Cover = { ...figures, required, covered, coveredUntil, issuerCanRevoke: revocable };
+    return shortfall === undefined ? { cover } : { cover, shortfall };
   }
 }
 

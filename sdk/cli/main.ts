@@ -15,7 +15,7 @@ import { ChequebookIssuer } from "../issuer/issuer.js";
 import { ChequeReceiver } from "../beneficiary/receiver.js";
 import { SqliteChequeStore } from "../store/sqlite.js";
 import { toAddress } from "../validate.js";
-import { ChequeVerifier } from "../beneficiary/verify.js";
+import { ChequeVerifier, type RevocableIssuerPolicy, type SolvencyOptions, type SolvencyPolicy, type VerifierLimits } from "../beneficiary/verify.js";
 import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../cheque/wire.js";
 import { CliError, EXIT, classify, progressReporter, table, toJson } from "./output.js";
 
@@ -53,6 +53,14 @@ Options:
   --out <file>            issue: also write our JSON of the cheque to <file>
   --token-per-native <n>  cashout: tokens one unit of the chain's native currency is worth, to weigh gas
   --max-gas-share <f>     cashout: refuse when gas exceeds this share of the payout (default 0.25)
+  --token <address>       verify, receive: the token accepted (default: the factory's token; every chequebook's
+                          token is checked against it)
+  --policy <name>         verify, receive: solvency policy reject (default), flag or hard-deposit
+  --min-timeout <seconds> verify, receive: hard-deposit: the least decrease timeout that counts (default 86400)
+  --revocable <what>      verify, receive: cheques an ERC-1271 issuer can revoke: refuse or cash-now (default:
+                          refuse under hard-deposit, cash-now otherwise)
+  --min-increment <n>     verify, receive: the least a cheque must add, in tokens (default: any increase)
+  --erc1271-gas <n>       verify, receive: gas cap of an ERC-1271 signature check (default 300000)
   --force                 withdraw or cash out despite the guard
   --all                   cashout: every chequebook worth it
   --json                  machine-readable output
@@ -176,9 +184,40 @@ async function issuerOf(ctx: Context): Promise<ChequebookIssuer> {
   return ChequebookIssuer.connect({ signer: await ctx.signer(), chequebook: await ctx.chequebook(), store: ctx.store, tx: ctx.tx });
 }
 
+const POLICIES: readonly SolvencyPolicy[] = ["reject", "flag", "hard-deposit"];
+const REVOCABLE: readonly RevocableIssuerPolicy[] = ["refuse", "cash-now"];
+
+function wholeArg(value: string, what: string): bigint {
+  if (!/^[0-9]+$/.test(value)) throw new CliError(`${what} must be a whole number, got ${value}`, EXIT.USAGE);
+  return BigInt(value);
+}
+
+/**
+ * The verifier for our key. The token accepted is `--token`, or else the trusted factory's own token: the check of
+ * every chequebook's token against it always runs.
+ */
 async function verifierOf(ctx: Context): Promise<ChequeVerifier> {
   const me = await (await ctx.signer()).getAddress();
-  return new ChequeVerifier({ provider: ctx.provider, chainId: ctx.chainId, beneficiary: me, trustedFactories: [await ctx.factory()], store: ctx.store });
+  const factory = await ctx.factory();
+  const v = ctx.values;
+  const token =
+    typeof v.token === "string"
+      ? addressArg(v.token, "token")
+      : ((await rpc("reading the factory's token", () => factoryAt(factory, ctx.provider).getFunction("ERC20Address")())) as string);
+  const solvency: SolvencyOptions = {};
+  if (typeof v.policy === "string") {
+    if (!POLICIES.includes(v.policy as SolvencyPolicy)) throw new CliError(`--policy must be one of ${POLICIES.join(", ")}, got ${v.policy}`, EXIT.USAGE);
+    solvency.policy = v.policy as SolvencyPolicy;
+  }
+  if (typeof v["min-timeout"] === "string") solvency.minHardDepositTimeout = wholeArg(v["min-timeout"], "--min-timeout");
+  if (typeof v.revocable === "string") {
+    if (!REVOCABLE.includes(v.revocable as RevocableIssuerPolicy)) throw new CliError(`--revocable must be one of ${REVOCABLE.join(", ")}, got ${v.revocable}`, EXIT.USAGE);
+    solvency.revocableIssuer = v.revocable as RevocableIssuerPolicy;
+  }
+  const limits: VerifierLimits = {};
+  if (typeof v["min-increment"] === "string") limits.minIncrement = amountArg(v["min-increment"], await ctx.decimals(token), "--min-increment");
+  if (typeof v["erc1271-gas"] === "string") limits.erc1271GasLimit = wholeArg(v["erc1271-gas"], "--erc1271-gas");
+  return new ChequeVerifier({ provider: ctx.provider, chainId: ctx.chainId, beneficiary: me, trustedFactories: [factory], token, store: ctx.store, solvency, limits });
 }
 
 const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> = {
@@ -236,7 +275,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
     const cheque = await readChequeInput(source);
     const r = await (await verifierOf(ctx)).verify(cheque);
     const signer = recoverChequeSigner({ cheque, chainId: ctx.chainId });
-    out(ctx, `valid: ${r.increment} more than held, signed by ${signer}${r.flagged ? " (not covered now)" : ""}`, { valid: true, signer, ...r, cheque: chequeToJson(r.cheque) });
+    out(ctx, `valid: ${r.increment} more than held, signed by ${signer}${r.flagged ? " (not covered now)" : ""}${r.cashNow ? " (the issuer can revoke it: cash it now)" : ""}`, { valid: true, signer, ...r, cheque: chequeToJson(r.cheque) });
   },
 
   async receive(ctx, [source]) {
@@ -322,6 +361,8 @@ export async function main(argv: string[]): Promise<number> {
         rpc: { type: "string" }, factory: { type: "string" }, chequebook: { type: "string" }, db: { type: "string" },
         keystore: { type: "string" }, confirmations: { type: "string" }, timeout: { type: "string" }, salt: { type: "string" },
         out: { type: "string" }, "token-per-native": { type: "string" }, "max-gas-share": { type: "string" },
+        token: { type: "string" }, policy: { type: "string" }, "min-timeout": { type: "string" }, revocable: { type: "string" },
+        "min-increment": { type: "string" }, "erc1271-gas": { type: "string" },
         force: { type: "boolean" }, all: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
         "private-key": { type: "string" },
       },

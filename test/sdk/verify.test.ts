@@ -42,7 +42,11 @@ describe("SDK verification", function () {
     const verifier = verifierFor(f, store);
     const first = await verifyCheque({ verifier, cheque: await chequeFor(f, 10n * UNIT) });
     expect(first).to.deep.include({ increment: 10n * UNIT, previous: 0n, flagged: false });
-    expect(first.cover).to.deep.equal({ liquidBalanceFor: 1000n * UNIT, paidOut: 0n, hardDeposit: 0n, required: 10n * UNIT });
+    expect(first.cover).to.deep.equal({
+      liquidBalanceFor: 1000n * UNIT, paidOut: 0n, hardDeposit: 0n, decreaseAmount: 0n, canBeDecreasedAt: 0n, effectiveTimeout: 86_400n,
+      required: 10n * UNIT, covered: 1000n * UNIT, coveredUntil: 0n, issuerCanRevoke: false,
+    });
+    expect(first.cashNow).to.equal(false);
     const second = await verifyCheque({ verifier, cheque: await chequeFor(f, 25n * UNIT), previous: 10n * UNIT });
     expect(second.increment).to.equal(15n * UNIT);
   });
