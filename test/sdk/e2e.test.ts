@@ -97,9 +97,10 @@ describe("SDK end to end on an external JSON-RPC node", function () {
     await b.receiver.receive(cheque);
     const methods = provider.methods.slice(seen);
     // After a restart the chequebook's facts come from the store: no code or issuer lookups, only the cover read
-    // (three eth_calls in one batch) and ethers' one-off chain-id check of the new verifier's provider use.
+    // (three eth_calls in one batch, plus the chequebook's immutable default decrease timeout, read once per
+    // verifier in the same batch) and ethers' one-off chain-id check of the new verifier's provider use.
     expect(methods.filter((m) => m === "eth_getCode"), "no code lookups after a restart").to.deep.equal([]);
-    expect(methods.filter((m) => m === "eth_call").length, "only the cover read").to.equal(3);
+    expect(methods.filter((m) => m === "eth_call").length, "only the cover read").to.equal(4);
     expect((await b.casher.cashOut(chequebook)).paid).to.equal(3n * UNIT);
     expect((await b.casher.totalUncashed()).total).to.equal(0n);
     expect(await erc20At(token, provider).getFunction("balanceOf")(beneficiaryKey.address)).to.equal(25n * UNIT);
