@@ -12,6 +12,7 @@ import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, IssuedCheque } from "../store/types.js";
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
+import { availableFunds, type ChainFunds, type IssuedTotals } from "./funds.js";
 
 /** The chequebook's money, as the issuer sees it. */
 export interface ChequebookBalances {
@@ -29,7 +30,11 @@ export interface ChequebookBalances {
    * chequebook's key signs (see {@link ChequebookIssuer}).
    */
   outstanding: bigint;
-  /** What can still be promised: `total - outstanding`. */
+  /**
+   * What can still be withdrawn, or promised to a beneficiary without a hard deposit, leaving every issued cheque
+   * payable: `total - outstanding` without hard deposits; with them, the liquid balance minus what the cheques need
+   * beyond their beneficiaries' hard deposits (see `./funds.ts`).
+   */
   available: bigint;
 }
 
@@ -120,7 +125,7 @@ export class ChequebookIssuer {
   readonly #onLowFunds: IssuerOptions["onLowFunds"];
   readonly #cacheMs: number;
   readonly #tx: TxOptions;
-  #snapshot: { total: bigint; totalPaidOut: bigint; at: number } | undefined;
+  #snapshot: { funds: ChainFunds; at: number } | undefined;
 
   private constructor(options: IssuerOptions, chainId: bigint) {
     this.chequebook = toAddress(options.chequebook, "chequebook");
@@ -212,19 +217,18 @@ export class ChequebookIssuer {
     return { chequebook: predicted, existed: false, hash: receipt.hash };
   }
 
-  /** The chequebook's balances, combining the chain and the store. */
+  /** The chequebook's balances, combining the chain (read at one block) and the store. */
   async balances(): Promise<ChequebookBalances> {
     const book = chequebookAt(this.chequebook, this.#provider());
-    const [total, liquid, totalHardDeposit, totalPaidOut, totalIssued] = await Promise.all([
-      rpc("reading balances", () => book.getFunction("balance")() as Promise<bigint>),
+    const [liquid, chain] = await Promise.all([
       rpc("reading balances", () => book.getFunction("liquidBalance")() as Promise<bigint>),
-      rpc("reading balances", () => book.getFunction("totalHardDeposit")() as Promise<bigint>),
-      rpc("reading balances", () => book.getFunction("totalPaidOut")() as Promise<bigint>),
-      this.#store.totalIssued(this.chequebook),
+      this.#chainFunds(true),
     ]);
-    this.#snapshot = { total, totalPaidOut, at: Date.now() };
+    const { total, totalHardDeposit, totalPaidOut } = chain;
+    const totalIssued = await this.#store.totalIssued(this.chequebook);
     const outstanding = outstandingOf(totalIssued, totalPaidOut);
-    return { total, liquid, totalHardDeposit, totalPaidOut, totalIssued, outstanding, available: total - outstanding };
+    const available = availableFunds({ chain, issued: await this.#issuedTotals(chain), totalIssued });
+    return { total, liquid, totalHardDeposit, totalPaidOut, totalIssued, outstanding, available };
   }
 
   /**
@@ -239,7 +243,7 @@ export class ChequebookIssuer {
     const to = toAddress(beneficiary, "beneficiary");
     const add = toUint256(amount, "amount", { positive: true });
     return issueLock(this.#store).run(this.chequebook, async () => {
-      const available = await this.#available();
+      const available = await this.#available(to);
       if (add > available) {
         throw new ChequeError("INSUFFICIENT_FUNDS", `the chequebook can promise only ${available} more; deposit before issuing ${add}`, {
           details: { chequebook: this.chequebook, available, requested: add },
@@ -266,22 +270,45 @@ export class ChequebookIssuer {
     return this.#store.getIssued(this.chequebook, toAddress(beneficiary, "beneficiary"));
   }
 
-  /** What can still be promised; called under the issue lock, so the store's total cannot move meanwhile. */
-  async #available(): Promise<bigint> {
+  /** What can still be promised to `beneficiary`; called under the issue lock, so the store cannot move meanwhile. */
+  async #available(beneficiary: string): Promise<bigint> {
+    const chain = await this.#chainFunds(false, beneficiary);
+    const totalIssued = await this.#store.totalIssued(this.chequebook);
+    return availableFunds({ chain, issued: await this.#issuedTotals(chain), totalIssued, beneficiary });
+  }
+
+  /** The last cumulative payout per beneficiary, when hard deposits make it matter. */
+  async #issuedTotals(chain: ChainFunds): Promise<IssuedTotals> {
+    if (chain.accounts === undefined) return new Map();
+    return new Map((await this.#store.listIssued(this.chequebook)).map((i) => [i.cheque.beneficiary, i.cheque.cumulativePayout]));
+  }
+
+  /**
+   * The chain's figures, all at one block (a cash-out between two reads would otherwise look like free money);
+   * reused for `balanceCacheMs` unless `fresh`. With hard deposits, the paid-out and deposit of each beneficiary
+   * with cheques, and of `beneficiary`, too.
+   */
+  async #chainFunds(fresh: boolean, beneficiary?: string): Promise<ChainFunds> {
     const snap = this.#snapshot;
-    const fresh = snap !== undefined && Date.now() - snap.at < this.#cacheMs;
-    if (!fresh) {
-      const provider = this.#provider();
-      const book = chequebookAt(this.chequebook, provider);
-      // Both figures at one block: a cash-out between two reads would otherwise be counted as free money.
-      const blockTag = await rpc("reading the block number", () => provider.getBlockNumber());
-      const [total, totalPaidOut] = await rpc("reading the chequebook balance", () =>
-        Promise.all([book.getFunction("balance")({ blockTag }) as Promise<bigint>, book.getFunction("totalPaidOut")({ blockTag }) as Promise<bigint>]),
+    const covers = (f: ChainFunds) => f.accounts === undefined || beneficiary === undefined || f.accounts.has(beneficiary);
+    if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
+    const provider = this.#provider();
+    const book = chequebookAt(this.chequebook, provider);
+    const blockTag = await rpc("reading the block number", () => provider.getBlockNumber());
+    const read = <T>(name: string, ...args: unknown[]) => book.getFunction(name)(...args, { blockTag }) as Promise<T>;
+    const [total, totalPaidOut, totalHardDeposit] = await rpc("reading the chequebook balance", () =>
+      Promise.all([read<bigint>("balance"), read<bigint>("totalPaidOut"), read<bigint>("totalHardDeposit")]),
+    );
+    const funds: ChainFunds = { total, totalPaidOut, totalHardDeposit };
+    if (totalHardDeposit > 0n) {
+      const beneficiaries = [...new Set([...(await this.#store.listIssued(this.chequebook)).map((i) => i.cheque.beneficiary), ...(beneficiary === undefined ? [] : [beneficiary])])];
+      const rows = await rpc("reading the beneficiaries' accounts", () =>
+        Promise.all(beneficiaries.map((b) => Promise.all([read<bigint>("paidOut", b), read<[bigint]>("hardDeposits", b)]))),
       );
-      this.#snapshot = { total, totalPaidOut, at: Date.now() };
+      funds.accounts = new Map(beneficiaries.map((b, i) => [b, { paidOut: rows[i]![0], hardDeposit: rows[i]![1][0] }]));
     }
-    const { total, totalPaidOut } = this.#snapshot!;
-    return total - outstandingOf(await this.#store.totalIssued(this.chequebook), totalPaidOut);
+    this.#snapshot = { funds, at: Date.now() };
+    return funds;
   }
 
   /**

@@ -23,6 +23,13 @@ function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore {
 
 const BENEFICIARIES = Array.from({ length: 5 }, () => Wallet.createRandom().address);
 
+/** The SDK fixture with a hard deposit of 300 for BENEFICIARIES[0], who holds no cheque yet. */
+async function hardDepositFixture() {
+  const f = await sdkFixture();
+  await f.chequebook.connect(f.issuer).increaseHardDeposit(BENEFICIARIES[0]!, 300n * UNIT);
+  return f;
+}
+
 describe("SDK issuer: funds are reserved per chequebook", function () {
   this.timeout(120_000);
 
@@ -62,9 +69,10 @@ describe("SDK issuer: funds are reserved per chequebook", function () {
     await issuer.issueCheque(f.other.address, 100n * UNIT);
   });
 
-  it("property: no interleaving of concurrent issues (two handles, one store) promises more than the balance", async function () {
-    const f = await networkHelpers.loadFixture(sdkFixture);
-    const balance = 1000n * UNIT;
+  /** Runs the interleaving property against `fixture`; `hardDeposit` is what BENEFICIARIES[0] holds. */
+  async function interleavings(fixture: typeof sdkFixture, hardDeposit: bigint, seed: number) {
+    const f = await networkHelpers.loadFixture(fixture);
+    const total = 1000n * UNIT;
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
@@ -74,16 +82,48 @@ describe("SDK issuer: funds are reserved per chequebook", function () {
           const handles = await s.waitFor(Promise.all([0, 1].map(() => ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store }))));
           const runs = issues.map((i) => handles[i.handle]!.issueCheque(BENEFICIARIES[i.to]!, i.amount * UNIT));
           const results = await s.waitFor(Promise.allSettled(runs));
-          let promised = 0n;
-          for (const r of results) {
-            if (r.status === "fulfilled") promised += r.value.amount;
-            else if (!isChequeError(r.reason, "INSUFFICIENT_FUNDS")) throw r.reason;
+          const promised = new Map<string, bigint>();
+          for (const [k, r] of results.entries()) {
+            if (r.status === "rejected") {
+              if (!isChequeError(r.reason, "INSUFFICIENT_FUNDS")) throw r.reason;
+              continue;
+            }
+            const to = BENEFICIARIES[issues[k]!.to]!;
+            promised.set(to, (promised.get(to) ?? 0n) + r.value.amount);
           }
-          expect(promised <= balance, `promised ${promised} > ${balance}`).to.equal(true);
-          expect(await s.waitFor(store.totalIssued(f.address))).to.equal(promised);
+          // Every cheque payable at once: what each needs beyond its hard deposit fits in the liquid balance.
+          let fromLiquid = 0n;
+          for (const [to, amount] of promised) {
+            const hd = to === BENEFICIARIES[0] ? hardDeposit : 0n;
+            fromLiquid += amount > hd ? amount - hd : 0n;
+          }
+          expect(fromLiquid <= total - hardDeposit, `needs ${fromLiquid} from a liquid ${total - hardDeposit}`).to.equal(true);
+          const sum = [...promised.values()].reduce((a, b) => a + b, 0n);
+          expect(await s.waitFor(store.totalIssued(f.address))).to.equal(sum);
         },
       ),
-      { seed: 9004, numRuns: 40 },
+      { seed, numRuns: 30 },
     );
+  }
+
+  it("property: no interleaving of concurrent issues (two handles, one store) promises more than the balance", async function () {
+    await interleavings(sdkFixture, 0n, 9004);
+  });
+
+  it("property: the same with a hard deposit for one beneficiary: every issued cheque stays payable at once", async function () {
+    await interleavings(hardDepositFixture, 300n * UNIT, 9005);
+  });
+
+  it("does not count another beneficiary's unused hard deposit as free, and lets its holder use it", async function () {
+    const f = await networkHelpers.loadFixture(hardDepositFixture);
+    const store = new MemoryChequeStore();
+    const issuer = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
+    expect((await rejection(() => issuer.issueCheque(f.other.address, 701n * UNIT))).details).to.deep.include({ available: 700n * UNIT });
+    expect((await issuer.balances()).available).to.equal(700n * UNIT);
+    await issuer.issueCheque(BENEFICIARIES[0]!, 900n * UNIT); // 300 from its hard deposit, 600 from the liquid 700
+    expect((await rejection(() => issuer.issueCheque(f.other.address, 101n * UNIT))).details).to.deep.include({ available: 100n * UNIT });
+    await issuer.issueCheque(f.other.address, 100n * UNIT);
+    const e = await rejection(() => issuer.withdraw(1n, {}));
+    expect(e.code).to.equal("INSUFFICIENT_FUNDS");
   });
 });
