@@ -3,7 +3,7 @@
  * pay. An issued cheque is committed to the store, with its signature, before it is handed out: after a crash the
  * same signed cheque can be sent again, and a lower one is never issued.
  */
-import { Signature, ZeroHash, type Signer, type TransactionReceipt } from "ethers";
+import { ZeroHash, type Signer, type TransactionReceipt } from "ethers";
 
 import { signCheque, type SignedCheque } from "../cheque/cheque.js";
 import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "../chain/contracts.js";
@@ -12,6 +12,7 @@ import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, IssuedCheque } from "../store/types.js";
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
+import { signPermit } from "./permit.js";
 import { availableFunds, type ChainFunds, type IssuedTotals } from "./funds.js";
 
 /** The chequebook's money, as the issuer sees it. */
@@ -324,7 +325,7 @@ export class ChequebookIssuer {
     const token = erc20At(tokenAddress, this.#signer);
     const me = await this.#signer.getAddress();
     if (options.permit !== false) {
-      const permit = await this.#permit(tokenAddress, me, value).catch(() => undefined);
+      const permit = await signPermit({ signer: this.#signer, token: tokenAddress, owner: me, spender: this.chequebook, value }).catch(() => undefined);
       if (permit !== undefined) {
         return this.#write("depositWithPermit", [value, permit.deadline, permit.v, permit.r, permit.s]);
       }
@@ -334,31 +335,6 @@ export class ChequebookIssuer {
       await sendTransaction(this.#signer, { to: tokenAddress, data: token.interface.encodeFunctionData("approve", [this.chequebook, value]) }, this.#tx);
     }
     return this.#write("deposit", [value]);
-  }
-
-  /** An EIP-2612 permit for the chequebook, or undefined if the token has none. */
-  async #permit(tokenAddress: string, owner: string, value: bigint) {
-    const token = erc20At(tokenAddress, this.#provider());
-    const [nonce, domain] = await Promise.all([
-      token.getFunction("nonces")(owner) as Promise<bigint>,
-      token.getFunction("eip712Domain")() as Promise<[string, string, string, bigint, string]>,
-    ]);
-    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
-    const signature = await this.#signer.signTypedData(
-      { name: domain[1], version: domain[2], chainId: domain[3], verifyingContract: domain[4] },
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      { owner, spender: this.chequebook, value, nonce, deadline },
-    );
-    const { v, r, s } = Signature.from(signature);
-    return { deadline, v, r, s };
   }
 
   /**
