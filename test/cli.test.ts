@@ -108,6 +108,16 @@ describe("chequebook CLI", function () {
     const verified = await cli(["verify", chequeFile, "--json", ...peerDb()], { CHEQUEBOOK_PRIVATE_KEY: peerKey });
     expect(verified.code, verified.stderr).to.equal(0);
     expect(verified.json.valid).to.equal(true);
+    expect(verified.json.cashNow).to.equal(false);
+    // the verifier's options: the token is always checked (default: the factory's), limits and policies apply
+    const asPeer = { CHEQUEBOOK_PRIVATE_KEY: peerKey };
+    const wrongToken = await cli(["verify", chequeFile, "--json", "--token", peer, ...peerDb()], asPeer);
+    expect([wrongToken.code, wrongToken.json.error.code]).to.deep.equal([3, "WRONG_TOKEN"]);
+    const tooSmall = await cli(["verify", chequeFile, "--json", "--min-increment", "100", ...peerDb()], asPeer);
+    expect([tooSmall.code, tooSmall.json.error.code]).to.deep.equal([3, "INCREMENT_TOO_SMALL"]);
+    const noDeposit = await cli(["verify", chequeFile, "--json", "--policy", "hard-deposit", ...peerDb()], asPeer);
+    expect([noDeposit.code, noDeposit.json.error.code]).to.deep.equal([3, "INSUFFICIENT_COVER"]);
+    expect((await cli(["verify", chequeFile, "--policy", "maybe", ...peerDb()], asPeer)).code).to.equal(2);
     const received = await cli(["receive", "-", ...peerDb()], { CHEQUEBOOK_PRIVATE_KEY: peerKey }, beeText);
     expect(received.code, received.stderr).to.equal(0);
     expect(received.stdout).to.match(/received and stored/);
