@@ -4,8 +4,9 @@
  * taken as covered.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 
-import { MemoryChequeStore, signCheque, signCustomDecreaseTimeout, type ChequeStore } from "../../sdk/index.js";
+import { MemoryChequeStore, isChequeError, signCheque, signCustomDecreaseTimeout, type ChequeStore } from "../../sdk/index.js";
 import { deployChequebook } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, rejection, sdkFixture, verifierFor, type SdkFixture } from "./helpers.js";
@@ -121,5 +122,62 @@ describe("SDK solvency: hard-deposit cover that stays", function () {
       const refuse = await rejection(() => verifierFor(f, new MemoryChequeStore(), { solvency: { policy: "flag", revocableIssuer: "refuse" } }).verify(cheque));
       expect(refuse.code).to.equal("REVOCABLE_ISSUER");
     });
+  });
+  it("property: a hostile issuer cannot take away accepted hard-deposit cover before coveredUntil", async function () {
+    this.timeout(300_000);
+    const scenario = fc.record({
+      defaultTimeout: fc.constantFrom(0n, 60n, DAY, 2n * DAY),
+      customTimeout: fc.constantFrom(undefined, 3600n, 3n * DAY),
+      hardDeposit: fc.bigInt({ min: 0n, max: 100n }),
+      decrease: fc.option(fc.record({ share: fc.integer({ min: 1, max: 100 }), ageSeconds: fc.bigInt({ min: 0n, max: 3n * DAY }) })),
+      amount: fc.bigInt({ min: 1n, max: 120n }),
+      attack: fc.constantFrom("apply-pending" as const, "prepare-all" as const),
+    });
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario, async (sc) => {
+        const f = await networkHelpers.loadFixture(sdkFixture);
+        const book = await deployChequebook(f.factory, f.issuer, f.issuer.address, sc.defaultTimeout, ethers.id("prop"));
+        const address = await book.getAddress();
+        const asIssuer = book.connect(f.issuer);
+        await f.token.mint(address, 100n * UNIT);
+        if (sc.hardDeposit > 0n) await asIssuer.increaseHardDeposit(f.beneficiary.address, sc.hardDeposit * UNIT);
+        if (sc.decrease !== null && sc.hardDeposit > 0n) {
+          const amount = (sc.hardDeposit * UNIT * BigInt(sc.decrease.share)) / 100n;
+          if (amount > 0n) await asIssuer.prepareDecreaseHardDeposit(f.beneficiary.address, amount);
+        }
+        if (sc.customTimeout !== undefined) {
+          const sig = await signCustomDecreaseTimeout({ signer: f.beneficiary, chequebook: address, beneficiary: f.beneficiary.address, decreaseTimeout: sc.customTimeout, chainId: f.chainId });
+          await asIssuer.setCustomHardDepositTimeout(f.beneficiary.address, sc.customTimeout, sig);
+        }
+        if (sc.decrease !== null && sc.decrease.ageSeconds > 0n) await networkHelpers.time.increase(sc.decrease.ageSeconds);
+        const cheque = await chequeFor(f, address, sc.amount * UNIT);
+        let r;
+        try {
+          r = await verifierFor(f, new MemoryChequeStore(), HARD).verify(cheque);
+        } catch (e) {
+          if (isChequeError(e, "INSUFFICIENT_COVER")) return;
+          throw e;
+        }
+        accepted++;
+        // The issuer does its worst until just before coveredUntil, then the beneficiary cashes.
+        const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+        const until = r.cover.coveredUntil ?? now + DAY;
+        if (sc.attack === "prepare-all") {
+          const [hd] = await book.hardDeposits(f.beneficiary.address);
+          if (hd > 0n) await asIssuer.prepareDecreaseHardDeposit(f.beneficiary.address, hd);
+        }
+        const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+        if (until - 1n > latest) await networkHelpers.time.setNextBlockTimestamp(until - 1n);
+        const [, , , due] = await book.hardDeposits(f.beneficiary.address);
+        if (due !== 0n) await asIssuer.decreaseHardDeposit(f.beneficiary.address).catch(() => undefined);
+        const liquid = await book.liquidBalance();
+        if (liquid > 0n) await asIssuer.withdraw(liquid);
+        await book.connect(f.beneficiary).cashChequeBeneficiary(f.beneficiary.address, cheque.cumulativePayout, cheque.signature);
+        expect(await book.paidOut(f.beneficiary.address), "the accepted cheque was paid in full").to.equal(cheque.cumulativePayout);
+      }),
+      { seed: 9005, numRuns: 40 },
+    );
+    expect(accepted, "some scenarios were accepted").to.be.greaterThan(3);
   });
 });
