@@ -77,7 +77,10 @@ export interface Cover extends CoverFigures {
 export type CoverShortfall = "timeout-too-short" | "decrease-pending";
 
 /**
- * The part of our hard deposit that stays for at least `minTimeout` seconds from `now` (chain time).
+ * The part of our hard deposit that stays for at least `minTimeout` seconds from `now`, and until when.
+ *
+ * `readAt` is the chain time of the block the figures were read at; `now` the current time, estimated from above
+ * (at least `readAt`). A decrease not yet prepared at `readAt` comes due after `readAt + effectiveTimeout`.
  *
  * - An effective timeout below `minTimeout` gives no cover: the issuer could prepare and apply a decrease (with a
  *   timeout of 0, in one transaction through a contract or EIP-7702 issuer) before we cash out.
@@ -85,15 +88,15 @@ export type CoverShortfall = "timeout-too-short" | "decrease-pending";
  *   force: it was scheduled with the timeout of its day, which may have been shorter.
  * - Never more than `liquidBalanceFor` (a token that shrinks the balance shrinks the cover).
  */
-export function hardDepositCover(args: { figures: CoverFigures; now: bigint; minTimeout: bigint }): {
+export function hardDepositCover(args: { figures: CoverFigures; readAt: bigint; now: bigint; minTimeout: bigint }): {
   covered: bigint;
   coveredUntil: bigint;
   shortfall?: CoverShortfall;
 } {
-  const { figures: f, now, minTimeout } = args;
+  const { figures: f, now, readAt, minTimeout } = args;
   if (f.effectiveTimeout < minTimeout) return { covered: 0n, coveredUntil: 0n, shortfall: "timeout-too-short" };
   let covered = f.hardDeposit;
-  let coveredUntil = now + f.effectiveTimeout;
+  let coveredUntil = readAt + f.effectiveTimeout;
   let shortfall: CoverShortfall | undefined;
   if (f.canBeDecreasedAt !== 0n && f.decreaseAmount > 0n) {
     if (f.canBeDecreasedAt <= now + minTimeout) {

@@ -68,7 +68,7 @@ export interface ChequeVerifierOptions {
   store: ChequeStore;
   solvency?: SolvencyOptions;
   limits?: VerifierLimits;
-  /** The clock (unix ms) for cache expiry; tests replace it. Default `Date.now`. */
+  /** The clock (unix ms): cache expiry, and a floor for "now" under "hard-deposit"; tests replace it. Default `Date.now`. */
   now?: () => number;
 }
 
@@ -335,9 +335,12 @@ export class ChequeVerifier {
     const { at, chainTime, ...figures } = snap;
     const required = c.cumulativePayout > figures.paidOut ? c.cumulativePayout - figures.paidOut : 0n;
     if (!hard) return { cover: { ...figures, required, covered: figures.liquidBalanceFor, coveredUntil: 0n, issuerCanRevoke: revocable } };
-    // Chain time now: the time of the read plus what passed since (a cached snapshot ages).
-    const now = chainTime + BigInt(Math.max(0, Math.ceil((this.#now() - at) / 1000)));
-    const { covered, coveredUntil, shortfall } = hardDepositCover({ figures, now, minTimeout: this.#minTimeout });
+    // Now, estimated from above (a later "now" only makes a pending decrease count sooner): the chain time of the
+    // read plus what passed since (a cached snapshot ages), or our clock if it is ahead.
+    const aged = chainTime + BigInt(Math.max(0, Math.ceil((this.#now() - at) / 1000)));
+    const clock = BigInt(Math.floor(this.#now() / 1000));
+    const now = clock > aged ? clock : aged;
+    const { covered, coveredUntil, shortfall } = hardDepositCover({ figures, readAt: chainTime, now, minTimeout: this.#minTimeout });
     const cover: Cover = { ...figures, required, covered, coveredUntil, issuerCanRevoke: revocable };
     return shortfall === undefined ? { cover } : { cover, shortfall };
   }

@@ -123,6 +123,25 @@ describe("SDK solvency: hard-deposit cover that stays", function () {
       expect(refuse.code).to.equal("REVOCABLE_ISSUER");
     });
   });
+  it("reject and flag are point-in-time, per-beneficiary checks: three cheques of 1,000 against 1,000 are all accepted, one is paid", async function () {
+    // The documented limit (README, "Solvency policies"): nothing is reserved for a cheque accepted under reject.
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const payees = [f.beneficiary, f.other, f.caller];
+    for (const policy of ["reject", "flag"] as const) {
+      for (const payee of payees) {
+        const cheque = await signCheque({ signer: f.issuer, chequebook: f.address, beneficiary: payee.address, cumulativePayout: 1000n * UNIT, chainId: f.chainId });
+        const r = await verifierFor(f, new MemoryChequeStore(), { beneficiary: payee.address, solvency: { policy } }).verify(cheque);
+        expect(r.flagged).to.equal(false);
+      }
+    }
+    const cheques = await Promise.all(payees.map((p) => signCheque({ signer: f.issuer, chequebook: f.address, beneficiary: p.address, cumulativePayout: 1000n * UNIT, chainId: f.chainId })));
+    await f.chequebook.connect(payees[0]!).cashChequeBeneficiary(payees[0]!.address, cheques[0]!.cumulativePayout, cheques[0]!.signature);
+    await expect(f.chequebook.connect(payees[1]!).cashChequeBeneficiary(payees[1]!.address, cheques[1]!.cumulativePayout, cheques[1]!.signature)).to.be.revertedWithCustomError(
+      f.chequebook,
+      "ChequebookNoLiquidity",
+    );
+  });
+
   it("property: a hostile issuer cannot take away accepted hard-deposit cover before coveredUntil", async function () {
     this.timeout(300_000);
     const scenario = fc.record({
