@@ -196,11 +196,6 @@ export class ChequeVerifier {
     const info = await this.chequebookInfo(c.chequebook);
     // 5. the issuer's signature
     const { revocable } = await this.#checkSignature(c, info);
-    if (revocable && this.#revocable === "refuse") {
-      throw new ChequeError("REVOCABLE_ISSUER", `the issuer ${info.issuer} is a contract that can revoke this signature at will: we refuse its cheques`, {
-        details: { chequebook: c.chequebook, issuer: info.issuer },
-      });
-    }
     // 6. solvency
     const { cover, shortfall } = await this.#coverFor(c, revocable);
     const flagged = applySolvencyPolicy({ chequebook: c.chequebook, policy: this.#policy, cover, minTimeout: this.#minTimeout, ...(shortfall === undefined ? {} : { shortfall }) });
@@ -282,8 +277,9 @@ export class ChequeVerifier {
 
   /**
    * Checks the issuer's signature: ECDSA first (local; the chequebook tries it first too, so such a signature
-   * cannot be revoked), then ERC-1271 within the gas cap. Any failure of the wallet's answer is a refusal; only an
-   * unreachable node is an outage.
+   * cannot be revoked), then ERC-1271 within the gas cap, unless revocable signatures are refused anyway
+   * (REVOCABLE_ISSUER, without the call). Any failure of the wallet's answer is a refusal; only an unreachable
+   * node is an outage.
    *
    * @returns whether the signature holds only through ERC-1271 (revocable by the issuer contract).
    */
@@ -292,6 +288,12 @@ export class ChequeVerifier {
     const signer = recoverAddressLower(digestBytes, hexToBytes(c.signature));
     if (signer === info.issuer.toLowerCase()) return { revocable: false };
     let reason = "not-the-issuer";
+    if (info.issuerIsContract && this.#revocable === "refuse") {
+      // Whatever the wallet would answer, we refuse: no need to pay for its eth_call.
+      throw new ChequeError("REVOCABLE_ISSUER", `the issuer ${info.issuer} is a contract and the cheque is not signed by a key: an ERC-1271 signature can be revoked at will, and we refuse them`, {
+        details: { chequebook: c.chequebook, issuer: info.issuer },
+      });
+    }
     if (info.issuerIsContract) {
       const digest = bytesToHex(digestBytes);
       let answer: string;

@@ -100,8 +100,15 @@ describe("SDK solvency: hard-deposit cover that stays", function () {
     it("is refused under hard-deposit by default (REVOCABLE_ISSUER): the cover it shows can vanish with one call", async function () {
       const f = await networkHelpers.loadFixture(hostileFixture);
       const cheque = await signCheque({ signer: f.other, chequebook: f.hostileAddress, beneficiary: f.beneficiary.address, cumulativePayout: 10n * UNIT, chainId: f.chainId });
-      const e = await rejection(() => verifierFor(f, store, HARD).verify(cheque));
+      const verifier = verifierFor(f, store, HARD);
+      await verifier.chequebookInfo(f.hostileAddress);
+      let calls = 0;
+      const provider = ethers.provider as unknown as { call: (...a: unknown[]) => Promise<unknown> };
+      const call = provider.call;
+      provider.call = (...a) => (calls++, call.apply(ethers.provider, a));
+      const e = await rejection(() => verifier.verify(cheque)).finally(() => (provider.call = call));
       expect(e.code).to.equal("REVOCABLE_ISSUER");
+      expect(calls, "refused without asking the wallet").to.equal(0);
       expect(e.details.issuer).to.equal(await f.wallet.getAddress());
       // Why: the wallet revokes, and the "covered" cheque cannot be cashed any more.
       await f.wallet.setMode(0);
