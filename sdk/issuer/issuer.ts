@@ -44,7 +44,7 @@ export interface IssueResult {
   cheque: SignedCheque;
   /** The amount this cheque adds. */
   amount: bigint;
-  /** What can still be promised after it. */
+  /** What can still be promised after it (to the same beneficiary: with hard deposits, others may get less). */
   availableAfter: bigint;
   /** `availableAfter` is below the configured low-funds threshold. */
   lowFunds: boolean;
