@@ -43,9 +43,11 @@ describe("SDK verification under abuse", function () {
       expect(() => new ChequeVerifier(options as never)).to.throw().with.property("code", "INVALID_ARGUMENT");
     });
 
-    it("a second trusted factory paying in a worthless token is refused with WRONG_TOKEN, and the refusal is remembered", async function () {
+    it("a second trusted factory paying in a hostile token is refused with WRONG_TOKEN, and the refusal is remembered", async function () {
       const f = await networkHelpers.loadFixture(sdkFixture);
-      const junk = await ethers.deployContract("TestToken");
+      // A token anyone mints at will and whose transfers fail: the chequebook looks rich and pays nothing.
+      const junk = await ethers.deployContract("ReturnsFalseToken");
+      await junk.setFailAll(true);
       const junkFactory = await ethers.deployContract("ChequebookFactory", [await junk.getAddress()]);
       const book = await deployChequebook(junkFactory as never, f.issuer, f.issuer.address);
       await junk.mint(await book.getAddress(), 10n ** 30n);
