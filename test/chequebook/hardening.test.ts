@@ -47,16 +47,16 @@ describe("Chequebook hardening", function () {
         .withArgs(beneficiary.address, 0n);
     });
 
-    it("hardDepositTimeout tells a verifier the timeout in force and when a pending decrease comes due", async function () {
+    it("effectiveHardDepositTimeout tells a verifier the timeout in force and when a pending decrease comes due", async function () {
       const { chequebook, issuer, beneficiary, other, timeoutSig } = await networkHelpers.loadFixture(fixture);
-      expect(await chequebook.hardDepositTimeout(beneficiary.address)).to.deep.equal([DEFAULT_TIMEOUT, 0n, 0n]);
-      expect(await chequebook.hardDepositTimeout(other.address)).to.deep.equal([DEFAULT_TIMEOUT, 0n, 0n]);
+      expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([DEFAULT_TIMEOUT, 0n, 0n]);
+      expect(await chequebook.effectiveHardDepositTimeout(other.address)).to.deep.equal([DEFAULT_TIMEOUT, 0n, 0n]);
       await chequebook.connect(issuer).prepareDecreaseHardDeposit(beneficiary.address, UNIT);
       const preparedAt = BigInt(await networkHelpers.time.latest());
-      expect(await chequebook.hardDepositTimeout(beneficiary.address)).to.deep.equal([DEFAULT_TIMEOUT, preparedAt, preparedAt + DEFAULT_TIMEOUT]);
+      expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([DEFAULT_TIMEOUT, preparedAt, preparedAt + DEFAULT_TIMEOUT]);
       await chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, 3600n, await timeoutSig(3600n));
       // The beneficiary agreed to a shorter timeout: it counts from the announcement.
-      expect(await chequebook.hardDepositTimeout(beneficiary.address)).to.deep.equal([3600n, preparedAt, preparedAt + 3600n]);
+      expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([3600n, preparedAt, preparedAt + 3600n]);
       expect(await chequebook.hardDeposits(beneficiary.address)).to.deep.equal([100n * UNIT, UNIT, 3600n, preparedAt + 3600n]);
     });
 
@@ -65,7 +65,7 @@ describe("Chequebook hardening", function () {
       const book = await deployChequebook(f.factory, f.deployer, f.issuer.address, 0n, ethers.id("zero"));
       await f.token.mint(await book.getAddress(), 10n * UNIT);
       await book.connect(f.issuer).increaseHardDeposit(f.beneficiary.address, 10n * UNIT);
-      expect((await book.hardDepositTimeout(f.beneficiary.address)).timeout).to.equal(0n);
+      expect((await book.effectiveHardDepositTimeout(f.beneficiary.address)).timeout).to.equal(0n);
       await book.connect(f.issuer).prepareDecreaseHardDeposit(f.beneficiary.address, 10n * UNIT);
       await expect(book.decreaseHardDeposit(f.beneficiary.address)).to.emit(book, "HardDepositAmountChanged").withArgs(f.beneficiary.address, 0n);
     });
@@ -84,7 +84,7 @@ describe("Chequebook hardening", function () {
       await expect(chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, 60n, short))
         .to.be.revertedWithCustomError(chequebook, "ChequebookTimeoutAuthorisationUsed")
         .withArgs(timeoutDigest(60n));
-      expect((await chequebook.hardDepositTimeout(beneficiary.address)).timeout).to.equal(30n * DAY);
+      expect((await chequebook.effectiveHardDepositTimeout(beneficiary.address)).timeout).to.equal(30n * DAY);
     });
 
     it("reverts on an authorisation already used or cancelled", async function () {
