@@ -22,7 +22,7 @@ import {ChequeHashing} from "./libraries/ChequeHashing.sol";
  * factory pay in that factory's token. Nothing needs initialising after creation, so no clone can be left open to
  * a front-run `init`.
  *
- * Every state-changing function is `nonReentrant` (OpenZeppelin's transient-storage guard: about 300 gas a
+ * Every state-changing function is `nonReentrant` (OpenZeppelin's transient-storage guard: about 350 gas a
  * call, nothing stored), so a token that calls its holders back (ERC-777, bridged ERC-677) cannot re-enter while a
  * payout is booked but not yet sent; the liquidity views are `nonReentrantView` for the same reason. In a clone
  * the guard lives in the clone's own transient storage.
