@@ -4,7 +4,7 @@
  * so no beneficiary's hard deposit is ever paid to someone else and every event reports what really moved.
  */
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Interface } from "ethers";
 
 import { UNIT, deployChequebook } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
@@ -94,7 +94,8 @@ describe("Chequebook under reentrancy through token callbacks", function () {
       it(`${name}`, async function () {
         // A contract issuer cashes to itself (no signature needed) and calls back from the payout's callback.
         const f = await networkHelpers.loadFixture(contractIssuerFixture);
-        await f.actor.connect(f.attacker).arm(f.address, f.chequebook.interface.encodeFunctionData(name, args(f) as never), 1, false);
+        const iface: Interface = f.chequebook.interface;
+        await f.actor.connect(f.attacker).arm(f.address, iface.encodeFunctionData(name, args(f)), 1, false);
         const cash = f.chequebook.interface.encodeFunctionData("cashChequeBeneficiary", [f.actorAddress, 10n * UNIT, "0x"]);
         await expect(f.actor.connect(f.attacker).execute(f.address, cash)).to.be.revertedWithCustomError(
           f.chequebook,
