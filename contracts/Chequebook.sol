@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -21,13 +22,18 @@ import {ChequeHashing} from "./libraries/ChequeHashing.sol";
  * factory pay in that factory's token. Nothing needs initialising after creation, so no clone can be left open to
  * a front-run `init`.
  *
+ * Every state-changing function is `nonReentrant` (OpenZeppelin's transient-storage guard: about 350 gas a
+ * call, nothing stored), so a token that calls its holders back (ERC-777, bridged ERC-677) cannot re-enter while a
+ * payout is booked but not yet sent; the liquidity views are `nonReentrantView` for the same reason. In a clone
+ * the guard lives in the clone's own transient storage.
+ *
  * Amounts are kept in 128 bits (paid out and hard deposit of a beneficiary share one storage slot, as do the two
  * totals); amounts above 2^128 - 1 revert with SafeCast's error.
  *
  * WARNING: The logic contract itself is inert (it has no issuer, so nobody can withdraw from it or sign for it):
  * never send tokens to it, only to the clones.
  */
-contract Chequebook is IChequebook {
+contract Chequebook is IChequebook, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -37,10 +43,12 @@ contract Chequebook is IChequebook {
         uint128 hardDeposit;
     }
 
-    /// @dev A prepared hard-deposit decrease and the beneficiary's custom timeout (0: the default).
+    /// @dev A prepared hard-deposit decrease (none while `decreaseAmount` is 0), when it was announced, and the
+    /// beneficiary's custom timeout (0: the default). The due time is derived when it is needed, from the timeout
+    /// in force then, so that a later, longer timeout also holds back a decrease announced before it.
     struct Schedule {
         uint128 decreaseAmount;
-        uint64 canBeDecreasedAt;
+        uint64 preparedAt;
         uint64 timeout;
     }
 
@@ -56,6 +64,8 @@ contract Chequebook is IChequebook {
     bytes32 public constant CHEQUE_TYPEHASH = ChequeHashing.CHEQUE_TYPEHASH;
     /// @inheritdoc IChequebook
     bytes32 public constant CASHOUT_TYPEHASH = ChequeHashing.CASHOUT_TYPEHASH;
+    /// @inheritdoc IChequebook
+    bytes32 public constant BENEFICIARY_CASHOUT_TYPEHASH = ChequeHashing.BENEFICIARY_CASHOUT_TYPEHASH;
     /// @inheritdoc IChequebook
     bytes32 public constant CUSTOMDECREASETIMEOUT_TYPEHASH = ChequeHashing.CUSTOMDECREASETIMEOUT_TYPEHASH;
 
@@ -73,6 +83,7 @@ contract Chequebook is IChequebook {
     mapping(address beneficiary => Schedule) private _schedules;
     /// @inheritdoc IChequebook
     mapping(address beneficiary => uint256) public lastCashoutPayout;
+    /// @dev CustomDecreaseTimeout authorisations used or cancelled, by EIP-712 digest.
     mapping(bytes32 digest => bool) private _usedTimeoutAuthorisations;
     Totals private _totals;
     /// @inheritdoc IChequebook
@@ -92,8 +103,11 @@ contract Chequebook is IChequebook {
     }
 
     /// @inheritdoc IChequebook
-    function cashChequeBeneficiary(address recipient, uint256 cumulativePayout, bytes calldata issuerSig) external {
-        _cash(msg.sender, recipient, cumulativePayout, 0, issuerSig);
+    function cashChequeBeneficiary(address recipient, uint256 cumulativePayout, bytes calldata issuerSig)
+        external
+        nonReentrant
+    {
+        _cash(msg.sender, recipient, cumulativePayout, 0, issuerSig, false);
     }
 
     /// @inheritdoc IChequebook
@@ -104,40 +118,37 @@ contract Chequebook is IChequebook {
         bytes calldata beneficiarySig,
         uint256 callerPayout,
         bytes calldata issuerSig
-    ) external {
+    ) external nonReentrant {
         uint256 lastUsed = lastCashoutPayout[beneficiary];
         if (cumulativePayout <= lastUsed) revert ChequebookCashoutAlreadyUsed(cumulativePayout, lastUsed);
-        bytes32 digest = _hashTypedData(
-            ChequeHashing.hashCashout(address(this), msg.sender, cumulativePayout, recipient, callerPayout)
-        );
-        if (!_isValidSignature(beneficiary, digest, beneficiarySig)) revert ChequebookInvalidBeneficiarySignature();
+        _checkCashout(beneficiary, recipient, cumulativePayout, callerPayout, beneficiarySig);
         lastCashoutPayout[beneficiary] = cumulativePayout;
-        _cash(beneficiary, recipient, cumulativePayout, callerPayout, issuerSig);
+        _cash(beneficiary, recipient, cumulativePayout, callerPayout, issuerSig, true);
     }
 
     /// @inheritdoc IChequebook
-    function deposit(uint256 amount) external {
+    function deposit(uint256 amount) external nonReentrant {
         _deposit(amount);
     }
 
     /// @inheritdoc IChequebook
-    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external nonReentrant {
         try IERC20Permit(address(_token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _deposit(amount);
     }
 
     /// @inheritdoc IChequebook
-    function withdraw(uint256 amount) external {
+    function withdraw(uint256 amount) external nonReentrant {
         address issuer_ = _checkIssuer();
         if (amount == 0) revert ChequebookZeroAmount();
-        uint256 available = liquidBalance();
+        uint256 available = _liquidBalance();
         if (amount > available) revert ChequebookInsufficientLiquidity(available, amount);
         emit Withdraw(amount);
         _token.safeTransfer(issuer_, amount);
     }
 
     /// @inheritdoc IChequebook
-    function increaseHardDeposit(address beneficiary, uint256 amount) external {
+    function increaseHardDeposit(address beneficiary, uint256 amount) external nonReentrant {
         _checkIssuer();
         if (beneficiary == address(0)) revert ChequebookInvalidAddress(beneficiary);
         if (amount == 0) revert ChequebookZeroAmount();
@@ -151,35 +162,33 @@ contract Chequebook is IChequebook {
         _totals.hardDeposit = newTotal.toUint128();
 
         Schedule storage schedule = _schedules[beneficiary];
-        if (schedule.canBeDecreasedAt != 0) {
+        if (schedule.decreaseAmount != 0) {
             uint256 cancelled = schedule.decreaseAmount;
             schedule.decreaseAmount = 0;
-            schedule.canBeDecreasedAt = 0;
+            schedule.preparedAt = 0;
             emit HardDepositDecreaseCancelled(beneficiary, cancelled);
         }
         emit HardDepositAmountChanged(beneficiary, newAmount);
     }
 
     /// @inheritdoc IChequebook
-    function prepareDecreaseHardDeposit(address beneficiary, uint256 decreaseAmount) external {
+    function prepareDecreaseHardDeposit(address beneficiary, uint256 decreaseAmount) external nonReentrant {
         _checkIssuer();
         if (decreaseAmount == 0) revert ChequebookZeroAmount();
         uint256 hardDeposit = _accounts[beneficiary].hardDeposit;
         if (decreaseAmount > hardDeposit) revert ChequebookDecreaseExceedsHardDeposit(hardDeposit, decreaseAmount);
 
         Schedule storage schedule = _schedules[beneficiary];
-        uint256 timeout = schedule.timeout != 0 ? schedule.timeout : defaultHardDepositTimeout();
-        // Saturates: a timeout near 2^64 seconds means "never", not a revert.
-        schedule.canBeDecreasedAt = uint64(Math.min(block.timestamp + timeout, type(uint64).max));
-        schedule.decreaseAmount = uint128(decreaseAmount); // <= hardDeposit, which fits in 128 bits
+        schedule.preparedAt = uint64(block.timestamp);
+        schedule.decreaseAmount = uint128(decreaseAmount); // 0 < decreaseAmount <= hardDeposit < 2^128
         emit HardDepositDecreasePrepared(beneficiary, decreaseAmount);
     }
 
     /// @inheritdoc IChequebook
-    function decreaseHardDeposit(address beneficiary) external {
+    function decreaseHardDeposit(address beneficiary) external nonReentrant {
         Schedule storage schedule = _schedules[beneficiary];
-        uint256 due = schedule.canBeDecreasedAt;
-        if (due == 0) revert ChequebookNoDecreasePrepared(beneficiary);
+        if (schedule.decreaseAmount == 0) revert ChequebookNoDecreasePrepared(beneficiary);
+        uint256 due = _decreaseDueAt(schedule.preparedAt, _timeoutInForce(schedule.timeout));
         if (block.timestamp < due) revert ChequebookDecreaseNotDue(due);
 
         Account storage account = _accounts[beneficiary];
@@ -189,18 +198,17 @@ contract Chequebook is IChequebook {
         account.hardDeposit = newAmount;
         _totals.hardDeposit -= decrease;
         schedule.decreaseAmount = 0;
-        schedule.canBeDecreasedAt = 0;
+        schedule.preparedAt = 0;
         emit HardDepositAmountChanged(beneficiary, newAmount);
     }
 
     /// @inheritdoc IChequebook
     function setCustomHardDepositTimeout(address beneficiary, uint256 hardDepositTimeout, bytes calldata beneficiarySig)
         external
+        nonReentrant
     {
         _checkIssuer();
-        bytes32 digest = _hashTypedData(
-            ChequeHashing.hashCustomDecreaseTimeout(address(this), beneficiary, hardDepositTimeout)
-        );
+        bytes32 digest = _timeoutAuthorisationDigest(beneficiary, hardDepositTimeout);
         if (_usedTimeoutAuthorisations[digest]) revert ChequebookTimeoutAuthorisationUsed(digest);
         if (!_isValidSignature(beneficiary, digest, beneficiarySig)) revert ChequebookInvalidBeneficiarySignature();
         _usedTimeoutAuthorisations[digest] = true;
@@ -209,19 +217,44 @@ contract Chequebook is IChequebook {
     }
 
     /// @inheritdoc IChequebook
+    function cancelCustomHardDepositTimeout(uint256 decreaseTimeout) external nonReentrant {
+        bytes32 digest = _timeoutAuthorisationDigest(msg.sender, decreaseTimeout);
+        if (_usedTimeoutAuthorisations[digest]) revert ChequebookTimeoutAuthorisationUsed(digest);
+        _usedTimeoutAuthorisations[digest] = true;
+        emit CustomHardDepositTimeoutCancelled(msg.sender, decreaseTimeout);
+    }
+
+    /// @inheritdoc IChequebook
+    function customHardDepositTimeoutUsed(address beneficiary, uint256 decreaseTimeout) external view returns (bool) {
+        return _usedTimeoutAuthorisations[_timeoutAuthorisationDigest(beneficiary, decreaseTimeout)];
+    }
+
+    /// @inheritdoc IChequebook
+    function effectiveHardDepositTimeout(address beneficiary)
+        external
+        view
+        returns (uint256 timeout, uint256 decreasePreparedAt, uint256 canBeDecreasedAt)
+    {
+        Schedule memory schedule = _schedules[beneficiary];
+        timeout = _timeoutInForce(schedule.timeout);
+        if (schedule.decreaseAmount != 0) {
+            decreasePreparedAt = schedule.preparedAt;
+            canBeDecreasedAt = _decreaseDueAt(schedule.preparedAt, timeout);
+        }
+    }
+
+    /// @inheritdoc IChequebook
     function balance() external view returns (uint256) {
         return _balance();
     }
 
     /// @inheritdoc IChequebook
-    function liquidBalance() public view returns (uint256) {
-        uint256 balance_ = _balance();
-        uint256 reserved = _totals.hardDeposit;
-        return balance_ > reserved ? balance_ - reserved : 0;
+    function liquidBalance() external view nonReentrantView returns (uint256) {
+        return _liquidBalance();
     }
 
     /// @inheritdoc IChequebook
-    function liquidBalanceFor(address beneficiary) external view returns (uint256) {
+    function liquidBalanceFor(address beneficiary) external view nonReentrantView returns (uint256) {
         return _liquidBalanceFor(_balance(), _totals.hardDeposit, _accounts[beneficiary].hardDeposit);
     }
 
@@ -262,7 +295,10 @@ contract Chequebook is IChequebook {
         returns (uint256 amount, uint256 decreaseAmount, uint256 timeout, uint256 canBeDecreasedAt)
     {
         Schedule memory schedule = _schedules[beneficiary];
-        return (_accounts[beneficiary].hardDeposit, schedule.decreaseAmount, schedule.timeout, schedule.canBeDecreasedAt);
+        uint256 due = schedule.decreaseAmount == 0
+            ? 0
+            : _decreaseDueAt(schedule.preparedAt, _timeoutInForce(schedule.timeout));
+        return (_accounts[beneficiary].hardDeposit, schedule.decreaseAmount, schedule.timeout, due);
     }
 
     /// @inheritdoc IChequebook
@@ -271,17 +307,18 @@ contract Chequebook is IChequebook {
     }
 
     /**
-     * @dev Pays `beneficiary` what `cumulativePayout` still owes it, as far as liquidity allows: checks, then
-     * effects, then the transfers.
+     * @dev Pays `beneficiary` what `cumulativePayout` still owes it, as far as liquidity and the real token balance
+     * allow (all of it or nothing if `relayed`): checks, then effects, then the transfers.
      */
     function _cash(
         address beneficiary,
         address recipient,
         uint256 cumulativePayout,
         uint256 callerPayout,
-        bytes calldata issuerSig
+        bytes calldata issuerSig,
+        bool relayed
     ) private {
-        if (recipient == address(0)) revert ChequebookInvalidAddress(recipient);
+        if (recipient == address(0) || recipient == address(this)) revert ChequebookInvalidAddress(recipient);
         (address issuer_, ) = _cloneArgs();
         if (msg.sender != issuer_) {
             bytes32 digest = _hashTypedData(ChequeHashing.hashCheque(address(this), beneficiary, cumulativePayout));
@@ -294,25 +331,25 @@ contract Chequebook is IChequebook {
         }
         uint256 requested = cumulativePayout - account.paidOut;
         Totals memory totals = _totals;
-        uint256 payout = requested;
-        // A request within the beneficiary's hard deposit is covered by construction: no balance call needed.
-        if (requested > account.hardDeposit) {
-            uint256 available = _liquidBalanceFor(_balance(), totals.hardDeposit, account.hardDeposit);
-            if (available < requested) payout = available;
-        }
+        // Always against the real balance: a token may have shrunk it below the hard deposits.
+        uint256 available = _liquidBalanceFor(_balance(), totals.hardDeposit, account.hardDeposit);
+        uint256 payout = Math.min(requested, available);
         if (payout == 0) revert ChequebookNoLiquidity(requested);
+        if (relayed && payout != requested) revert ChequebookCashoutWouldBounce(requested, available);
         if (callerPayout > payout) revert ChequebookCallerPayoutTooHigh(callerPayout, payout);
 
         uint128 payout128 = payout.toUint128();
         uint128 fromHardDeposit = uint128(Math.min(payout, account.hardDeposit));
+        uint128 hardDepositLeft = account.hardDeposit - fromHardDeposit;
         _accounts[beneficiary] = Account({
             paidOut: (uint256(account.paidOut) + payout).toUint128(),
-            hardDeposit: account.hardDeposit - fromHardDeposit
+            hardDeposit: hardDepositLeft
         });
         _totals = Totals({
             paidOut: (uint256(totals.paidOut) + payout).toUint128(),
             hardDeposit: totals.hardDeposit - fromHardDeposit
         });
+        if (fromHardDeposit != 0) emit HardDepositAmountChanged(beneficiary, hardDepositLeft);
         emit ChequeCashed(beneficiary, recipient, msg.sender, payout128, cumulativePayout, callerPayout);
         if (payout != requested) {
             bounced = true;
@@ -338,6 +375,34 @@ contract Chequebook is IChequebook {
     }
 
     /**
+     * @dev Reverts unless `signature` authorises this cash-out for `beneficiary` (see {IChequebook-cashCheque}):
+     * Swarm's Cashout signed by the beneficiary's key, or the BeneficiaryCashout, which names the beneficiary,
+     * approved by the beneficiary contract. The second digest is only computed for contract beneficiaries.
+     */
+    function _checkCashout(
+        address beneficiary,
+        address recipient,
+        uint256 cumulativePayout,
+        uint256 callerPayout,
+        bytes calldata signature
+    ) private view {
+        bytes32 digest = _hashTypedData(
+            ChequeHashing.hashCashout(address(this), msg.sender, cumulativePayout, recipient, callerPayout)
+        );
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == beneficiary) return;
+        if (beneficiary.code.length != 0) {
+            bytes32 bound = _hashTypedData(
+                ChequeHashing.hashBeneficiaryCashout(
+                    address(this), beneficiary, msg.sender, cumulativePayout, recipient, callerPayout
+                )
+            );
+            if (SignatureChecker.isValidERC1271SignatureNowCalldata(beneficiary, bound, signature)) return;
+        }
+        revert ChequebookInvalidBeneficiarySignature();
+    }
+
+    /**
      * @dev Whether `signature` is `signer`'s on `digest`: an ECDSA signature of the signer's key (65 bytes, low s,
      * v in {27, 28}), else an ERC-1271 approval by the signer contract. ECDSA is tried first so that EOA signers
      * cost no EXTCODESIZE.
@@ -346,6 +411,22 @@ contract Chequebook is IChequebook {
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
         return signer.code.length != 0 && SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
+    }
+
+    /// @dev The EIP-712 digest of `beneficiary`'s CustomDecreaseTimeout authorisation for `timeout`.
+    function _timeoutAuthorisationDigest(address beneficiary, uint256 timeout) private view returns (bytes32) {
+        return _hashTypedData(ChequeHashing.hashCustomDecreaseTimeout(address(this), beneficiary, timeout));
+    }
+
+    /// @dev The timeout in force for a beneficiary whose custom timeout is `customTimeout` (0: the default).
+    function _timeoutInForce(uint256 customTimeout) private view returns (uint256) {
+        return customTimeout != 0 ? customTimeout : defaultHardDepositTimeout();
+    }
+
+    /// @dev When a decrease announced at `preparedAt` can be applied under `timeout`. Saturates at 2^64 - 1: a
+    /// timeout near 2^64 seconds means "never", not a revert.
+    function _decreaseDueAt(uint256 preparedAt, uint256 timeout) private pure returns (uint256) {
+        return Math.min(preparedAt + timeout, type(uint64).max);
     }
 
     /// @dev The EIP-712 digest of `structHash` in this chain's domain.
@@ -360,6 +441,13 @@ contract Chequebook is IChequebook {
 
     function _balance() private view returns (uint256) {
         return _token.balanceOf(address(this));
+    }
+
+    /// @dev The balance not reserved by hard deposits (0 if the balance fell below them).
+    function _liquidBalance() private view returns (uint256) {
+        uint256 balance_ = _balance();
+        uint256 reserved = _totals.hardDeposit;
+        return balance_ > reserved ? balance_ - reserved : 0;
     }
 
     /// @dev What can be paid to a beneficiary holding `hardDeposit`: the liquid balance plus its own deposit.

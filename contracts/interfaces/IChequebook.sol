@@ -4,7 +4,8 @@ pragma solidity ^0.8.24;
 /**
  * @title IChequebook
  * @dev An ERC20 chequebook paying cumulative EIP-712 cheques, with the external ABI of Swarm's ERC20SimpleSwap
- * v0.6.9 (same selectors and event topics) plus {deposit}, {DOMAIN_SEPARATOR} and {lastCashoutPayout}.
+ * v0.6.9 (same selectors and event topics) plus {deposit}, {DOMAIN_SEPARATOR}, {lastCashoutPayout}, {effectiveHardDepositTimeout},
+ * {cancelCustomHardDepositTimeout} and {customHardDepositTimeoutUsed}.
  *
  * The issuer signs `Cheque(chequebook, beneficiary, cumulativePayout)`: the total it has promised that
  * beneficiary so far. Cashing pays the difference to what was already paid out, as far as the chequebook's
@@ -12,7 +13,14 @@ pragma solidity ^0.8.24;
  *
  * Hard deposits reserve part of the balance for one beneficiary: the issuer cannot withdraw it, and it can only
  * be lowered after an announced timeout, so a beneficiary holding a cheque covered by its hard deposit knows it
- * will be paid.
+ * will be paid if it cashes within that timeout of an announcement.
+ *
+ * WARNING: The protection lasts exactly as long as the timeout in force ({effectiveHardDepositTimeout}). A timeout of 0
+ * (Bee deploys chequebooks with a default of 0) means NO PROTECTION: the issuer can announce and apply a decrease
+ * in the same transaction. Judge a hard deposit by its timeout, not by its amount.
+ *
+ * Every state-changing function is guarded against reentrancy (a token that calls its holders back cannot
+ * re-enter), and the liquidity views refuse to answer from inside such a call, when a payout is half done.
  */
 interface IChequebook {
     /// @dev A cheque was cashed: `totalPayout` left the chequebook, `callerPayout` of it to `caller`.
@@ -38,6 +46,8 @@ interface IChequebook {
     event Withdraw(uint256 amount);
     /// @dev `from` deposited tokens through {deposit}; `amount` is what the chequebook actually received.
     event Deposited(address indexed from, uint256 amount);
+    /// @dev `beneficiary` cancelled its CustomDecreaseTimeout authorisation for `timeout` seconds, unused or not.
+    event CustomHardDepositTimeoutCancelled(address indexed beneficiary, uint256 timeout);
 
     /// @dev The caller is not the issuer.
     error ChequebookUnauthorized(address caller);
@@ -53,9 +63,11 @@ interface IChequebook {
     error ChequebookNoLiquidity(uint256 requested);
     /// @dev The caller's fee is more than the payout.
     error ChequebookCallerPayoutTooHigh(uint256 callerPayout, uint256 totalPayout);
+    /// @dev A relayed cash-out would be partial: `requested` is owed, only `available` can be paid.
+    error ChequebookCashoutWouldBounce(uint256 requested, uint256 available);
     /// @dev A Cashout authorisation for `requestPayout` was used already: the last one honoured was for `lastUsed`.
     error ChequebookCashoutAlreadyUsed(uint256 requestPayout, uint256 lastUsed);
-    /// @dev The CustomDecreaseTimeout authorisation with this EIP-712 digest was used already.
+    /// @dev The CustomDecreaseTimeout authorisation with this EIP-712 digest was used or cancelled already.
     error ChequebookTimeoutAuthorisationUsed(bytes32 digest);
     /// @dev The liquid balance `available` is less than `needed`.
     error ChequebookInsufficientLiquidity(uint256 available, uint256 needed);
@@ -67,7 +79,7 @@ interface IChequebook {
     error ChequebookNoDecreasePrepared(address beneficiary);
     /// @dev The prepared decrease can be applied from `canBeDecreasedAt` on, not before.
     error ChequebookDecreaseNotDue(uint256 canBeDecreasedAt);
-    /// @dev The address is zero or otherwise unusable as a beneficiary or recipient.
+    /// @dev The address is zero, or the chequebook itself, or otherwise unusable as a beneficiary or recipient.
     error ChequebookInvalidAddress(address account);
     /// @dev An amount that must be positive was zero.
     error ChequebookZeroAmount();
@@ -84,26 +96,35 @@ interface IChequebook {
      * @dev Cashes a cheque as its beneficiary (`msg.sender`), paying to `recipient`.
      *
      * Pays `cumulativePayout - paidOut(msg.sender)`, or as much of it as {liquidBalanceFor} allows, using the hard
-     * deposit first. A partial payment is a bounce: the rest stays claimable with the same cheque.
+     * deposit first. The payout is capped at the token balance the chequebook really holds (which a rebasing or
+     * slashing token may have shrunk below the hard deposits). A partial payment is a bounce: the rest stays
+     * claimable with the same cheque.
      *
      * Requirements:
      * - `issuerSig` is the issuer's signature on the Cheque (EOA or ERC-1271), unless the caller is the issuer;
      * - the cheque is above what was paid out already, and something can be paid;
-     * - `recipient` is not the zero address.
+     * - `recipient` is neither the zero address nor the chequebook.
      *
-     * Emits a {ChequeCashed} event, and a {ChequeBounced} event if the payment is partial.
+     * Emits a {HardDepositAmountChanged} event if the payout used the hard deposit, a {ChequeCashed} event, and a
+     * {ChequeBounced} event if the payment is partial.
      */
     function cashChequeBeneficiary(address recipient, uint256 cumulativePayout, bytes calldata issuerSig) external;
 
     /**
      * @dev Cashes a cheque for `beneficiary`; the caller earns `callerPayout` of the payout.
      *
-     * Same rules as {cashChequeBeneficiary}, and `beneficiarySig` must be the beneficiary's signature on
-     * `Cashout(chequebook, msg.sender, cumulativePayout, recipient, callerPayout)`. Each authorisation is used
-     * once: `cumulativePayout` must be above every Cashout honoured before for this beneficiary (see
-     * {lastCashoutPayout}). After a bounce, the beneficiary cashes the rest itself or authorises a later cheque.
+     * Same rules as {cashChequeBeneficiary}, except that a relayed cash-out is paid in full or not at all: if
+     * less than the whole amount owed can be paid, it reverts with {ChequebookCashoutWouldBounce}, takes no fee,
+     * and leaves the authorisation unused. The beneficiary can always cash a partial amount itself.
      *
-     * Emits a {ChequeCashed} event, and a {ChequeBounced} event if the payment is partial.
+     * `beneficiarySig` is the beneficiary's authorisation. An EOA beneficiary signs Swarm's
+     * `Cashout(chequebook, msg.sender, cumulativePayout, recipient, callerPayout)`. A contract beneficiary
+     * (ERC-1271) approves `BeneficiaryCashout(chequebook, beneficiary, msg.sender, cumulativePayout, recipient,
+     * callerPayout)` instead, which names it, so that an approval by one key never serves two identities.
+     * Each authorisation is used once: `cumulativePayout` must be above every Cashout honoured before for this
+     * beneficiary (see {lastCashoutPayout}).
+     *
+     * Emits the events of {cashChequeBeneficiary} (never {ChequeBounced}).
      */
     function cashCheque(
         address beneficiary,
@@ -152,8 +173,8 @@ interface IChequebook {
 
     /**
      * @dev Announces a decrease of the hard deposit of `beneficiary` by `decreaseAmount`, applicable by anyone
-     * through {decreaseHardDeposit} once the beneficiary's timeout (or the default) has passed. Replaces an
-     * earlier announcement and restarts its timeout.
+     * through {decreaseHardDeposit} once the timeout in force then (the beneficiary's custom one, or the default)
+     * has passed since this announcement. Replaces an earlier announcement and restarts its timeout.
      *
      * Requirements: the caller is the issuer; `0 < decreaseAmount <= hardDeposit`.
      *
@@ -165,7 +186,11 @@ interface IChequebook {
      * @dev Applies a prepared decrease whose timeout has passed. Callable by anyone. If cash-outs consumed part
      * of the hard deposit since the decrease was prepared, it lowers the deposit by what is left of it, at most.
      *
-     * Requirements: a decrease was prepared and `block.timestamp >= canBeDecreasedAt`.
+     * The due time is computed when the decrease is applied, from the timeout in force at that moment: a decrease
+     * prepared before the beneficiary agreed to a longer timeout waits for the longer one.
+     *
+     * Requirements: a decrease was prepared and at least the timeout in force has passed since
+     * (`block.timestamp >= canBeDecreasedAt`, see {effectiveHardDepositTimeout}).
      *
      * Emits a {HardDepositAmountChanged} event.
      */
@@ -174,22 +199,55 @@ interface IChequebook {
     /**
      * @dev Sets the decrease timeout of the hard deposit of `beneficiary`, which it agreed to by signing
      * `CustomDecreaseTimeout(chequebook, beneficiary, hardDepositTimeout)`. Each signature is used once, so an
-     * old one cannot undo a later change (to return to an earlier value, sign a slightly different one).
+     * old one cannot undo a later change (to return to an earlier value, sign a slightly different one). The new
+     * timeout also governs a decrease already pending. A value of 0 returns the beneficiary to the default.
      *
-     * Requirements: the caller is the issuer; the signature is valid and unused; the timeout fits in 64 bits.
+     * WARNING: a signed authorisation stays valid until it is used or cancelled: before agreeing to a longer
+     * timeout, a beneficiary cancels every shorter one it signed ({cancelCustomHardDepositTimeout}).
+     *
+     * Requirements: the caller is the issuer; the signature is valid, unused and not cancelled; the timeout fits
+     * in 64 bits.
      *
      * Emits a {HardDepositTimeoutChanged} event.
      */
     function setCustomHardDepositTimeout(address beneficiary, uint256 hardDepositTimeout, bytes calldata beneficiarySig)
         external;
 
+    /**
+     * @dev Cancels the caller's CustomDecreaseTimeout authorisation for `decreaseTimeout` seconds, so that the
+     * issuer can no longer apply it. The message has no nonce (its type is Swarm's), so a beneficiary names the
+     * value it signed.
+     *
+     * Requirements: that authorisation is neither used nor cancelled already ({ChequebookTimeoutAuthorisationUsed}).
+     *
+     * Emits a {CustomHardDepositTimeoutCancelled} event.
+     */
+    function cancelCustomHardDepositTimeout(uint256 decreaseTimeout) external;
+
+    /// @dev Whether the CustomDecreaseTimeout authorisation of `beneficiary` for `decreaseTimeout` was used or
+    /// cancelled (and can no longer be applied).
+    function customHardDepositTimeoutUsed(address beneficiary, uint256 decreaseTimeout) external view returns (bool);
+
+    /**
+     * @dev What a beneficiary needs to judge its hard deposit: the `timeout` in force (its custom timeout, else the
+     * default; 0 means no protection), and, for a pending decrease, when it was announced (`decreasePreparedAt`)
+     * and when it can be applied (`canBeDecreasedAt`, at most 2^64 - 1); both 0 when none is pending. Without a
+     * pending decrease, the hard deposit stays at least until `block.timestamp + timeout`.
+     */
+    function effectiveHardDepositTimeout(address beneficiary)
+        external
+        view
+        returns (uint256 timeout, uint256 decreasePreparedAt, uint256 canBeDecreasedAt);
+
     /// @dev The token balance of the chequebook.
     function balance() external view returns (uint256);
 
     /// @dev The balance not reserved by hard deposits: `balance - totalHardDeposit` (0 if the balance fell below).
+    /// Reverts with `ReentrancyGuardReentrantCall` when called from inside a chequebook call (a token callback).
     function liquidBalance() external view returns (uint256);
 
     /// @dev What could be paid to `beneficiary` now: the liquid balance plus its hard deposit (at most the balance).
+    /// Reverts with `ReentrancyGuardReentrantCall` when called from inside a chequebook call (a token callback).
     function liquidBalanceFor(address beneficiary) external view returns (uint256);
 
     /// @dev The address whose signature makes a cheque valid.
@@ -215,7 +273,8 @@ interface IChequebook {
 
     /**
      * @dev The hard deposit of `beneficiary`: its `amount`, a prepared `decreaseAmount`, its custom `timeout`
-     * (0 for the default) and the time `canBeDecreasedAt` from which the prepared decrease applies (0: none).
+     * (0 for the default) and the time `canBeDecreasedAt` from which the prepared decrease applies under the
+     * timeout in force now (0: none). {effectiveHardDepositTimeout} adds the effective timeout.
      */
     function hardDeposits(address beneficiary)
         external
@@ -236,6 +295,9 @@ interface IChequebook {
 
     /// @dev keccak256 of the Cashout type string.
     function CASHOUT_TYPEHASH() external view returns (bytes32);
+
+    /// @dev keccak256 of the BeneficiaryCashout type string (what an ERC-1271 beneficiary approves).
+    function BENEFICIARY_CASHOUT_TYPEHASH() external view returns (bytes32);
 
     /// @dev keccak256 of the CustomDecreaseTimeout type string.
     function CUSTOMDECREASETIMEOUT_TYPEHASH() external view returns (bytes32);

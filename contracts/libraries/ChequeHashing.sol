@@ -26,6 +26,14 @@ library ChequeHashing {
             "Cashout(address chequebook,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)"
         );
 
+    /// @dev A Cashout that names its beneficiary: what an ERC-1271 beneficiary (a contract wallet) approves instead
+    /// of the plain Cashout, so that one key's approval cannot authorise cash-outs for two identities (an EOA and
+    /// a wallet it owns). Not part of Swarm's protocol: EOA beneficiaries sign the plain Cashout, as Bee does.
+    bytes32 internal constant BENEFICIARY_CASHOUT_TYPEHASH =
+        keccak256(
+            "BeneficiaryCashout(address chequebook,address beneficiary,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)"
+        );
+
     /// @dev The beneficiary agrees to a custom hard-deposit decrease timeout.
     bytes32 internal constant CUSTOMDECREASETIMEOUT_TYPEHASH =
         keccak256("CustomDecreaseTimeout(address chequebook,address beneficiary,uint256 decreaseTimeout)");
@@ -53,6 +61,20 @@ library ChequeHashing {
         uint256 callerPayout
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(CASHOUT_TYPEHASH, chequebook, sender, requestPayout, recipient, callerPayout));
+    }
+
+    /// @dev The struct hash of a `BeneficiaryCashout`.
+    function hashBeneficiaryCashout(
+        address chequebook,
+        address beneficiary,
+        address sender,
+        uint256 requestPayout,
+        address recipient,
+        uint256 callerPayout
+    ) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(BENEFICIARY_CASHOUT_TYPEHASH, chequebook, beneficiary, sender, requestPayout, recipient, callerPayout)
+        );
     }
 
     /// @dev The struct hash of a `CustomDecreaseTimeout`.

@@ -201,6 +201,15 @@ export async function measureGas(
     );
   }
 
+  // A repeat cash-out paid entirely from the beneficiary's hard deposit (50 left after the decrease).
+  await record(
+    "cashChequeBeneficiaryHardDeposit",
+    "cashChequeBeneficiary, within hard deposit",
+    chequebook
+      .connect(bee1)
+      .cashChequeBeneficiary(bee1.address, 30n * UNIT, await cheque(address, bee1.address, 30n * UNIT))
+  );
+
   // A bouncing cash-out: drain the liquid balance, then cash more than is left.
   const liquid = await chequebook.liquidBalance();
   await chequebook.connect(issuer).withdraw(liquid - 5n * UNIT);
@@ -221,6 +230,7 @@ const CASH_KEYS = new Set([
   "cashChequeFirstWithFee",
   "cashChequeRepeatWithFee",
   "cashChequeBeneficiaryBounce",
+  "cashChequeBeneficiaryHardDeposit",
 ]);
 
 /** The gas table as text. */

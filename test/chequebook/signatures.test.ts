@@ -3,7 +3,7 @@ import { Signature } from "ethers";
 
 import { UNIT, deployBase, deployChequebook, fundedChequebookFixture } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { signCashout, signCheque, signCustomDecreaseTimeout, toHighS, withRawV } from "../helpers/signing.js";
+import { signBeneficiaryCashout, signCheque, signCustomDecreaseTimeout, toHighS, withRawV } from "../helpers/signing.js";
 
 async function fixture() {
   const f = await fundedChequebookFixture();
@@ -71,16 +71,16 @@ describe("Chequebook signatures", function () {
       expect(await token.balanceOf(walletAddress)).to.equal(10n * UNIT);
     });
 
-    it("authorises a third-party cash-out with a Cashout its owner signed", async function () {
+    it("authorises a third-party cash-out with a BeneficiaryCashout its owner signed", async function () {
       const { chequebook, token, walletAddress, beneficiary, caller, recipient, address, chainId, cheque } = await networkHelpers.loadFixture(walletBeneficiaryFixture);
-      const cashoutSig = await signCashout(beneficiary, { chequebook: address, sender: caller.address, requestPayout: 10n * UNIT, recipient: recipient.address, callerPayout: UNIT, chainId });
+      const cashoutSig = await signBeneficiaryCashout(beneficiary, { chequebook: address, beneficiary: walletAddress, sender: caller.address, requestPayout: 10n * UNIT, recipient: recipient.address, callerPayout: UNIT, chainId });
       await chequebook.connect(caller).cashCheque(walletAddress, recipient.address, 10n * UNIT, cashoutSig, UNIT, cheque);
       expect(await token.balanceOf(recipient.address)).to.equal(9n * UNIT);
     });
 
     it("rejects a Cashout signed by a key that is not the wallet's owner", async function () {
       const { chequebook, walletAddress, other, caller, recipient, address, chainId, cheque } = await networkHelpers.loadFixture(walletBeneficiaryFixture);
-      const cashoutSig = await signCashout(other, { chequebook: address, sender: caller.address, requestPayout: 10n * UNIT, recipient: recipient.address, callerPayout: UNIT, chainId });
+      const cashoutSig = await signBeneficiaryCashout(other, { chequebook: address, beneficiary: walletAddress, sender: caller.address, requestPayout: 10n * UNIT, recipient: recipient.address, callerPayout: UNIT, chainId });
       await expect(chequebook.connect(caller).cashCheque(walletAddress, recipient.address, 10n * UNIT, cashoutSig, UNIT, cheque))
         .to.be.revertedWithCustomError(chequebook, "ChequebookInvalidBeneficiarySignature");
     });

@@ -6,6 +6,7 @@ import { Signature, type Signer } from "ethers";
 
 import {
   getCashoutTypedData,
+  getChequebookDomain,
   getChequeTypedData,
   getCustomDecreaseTimeoutTypedData,
 } from "../../sdk/cheque/typed-data.js";
@@ -35,6 +36,38 @@ export async function signCashout(
 ): Promise<string> {
   const { domain, types, message } = getCashoutTypedData(args);
   return signer.signTypedData(domain, types, message);
+}
+
+/**
+ * The Cashout an ERC-1271 beneficiary's wallet approves: the Swarm Cashout with the beneficiary named, so one
+ * key's approval cannot serve two identities (an EOA and a wallet it owns). The contract's
+ * `BENEFICIARY_CASHOUT_TYPEHASH` is the keccak of this type's string.
+ */
+export const BENEFICIARY_CASHOUT_TYPES = {
+  BeneficiaryCashout: [
+    { name: "chequebook", type: "address" },
+    { name: "beneficiary", type: "address" },
+    { name: "sender", type: "address" },
+    { name: "requestPayout", type: "uint256" },
+    { name: "recipient", type: "address" },
+    { name: "callerPayout", type: "uint256" },
+  ],
+};
+
+export async function signBeneficiaryCashout(
+  signer: Signer,
+  args: {
+    chequebook: string;
+    beneficiary: string;
+    sender: string;
+    requestPayout: bigint;
+    recipient: string;
+    callerPayout: bigint;
+    chainId: bigint;
+  },
+): Promise<string> {
+  const { chainId, ...message } = args;
+  return signer.signTypedData(getChequebookDomain(chainId), BENEFICIARY_CASHOUT_TYPES, message);
 }
 
 export async function signCustomDecreaseTimeout(

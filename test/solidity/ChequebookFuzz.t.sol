@@ -8,7 +8,7 @@ import {ChequebookFactory} from "../../contracts/ChequebookFactory.sol";
 import {IChequebook} from "../../contracts/interfaces/IChequebook.sol";
 import {ChequeHashing} from "../../contracts/libraries/ChequeHashing.sol";
 import {TestToken} from "../../contracts/mocks/TestToken.sol";
-import {ChequebookHandler} from "./ChequebookHandler.sol";
+import {ChequebookHandler, IMintableERC20} from "./ChequebookHandler.sol";
 import {TestBase} from "./Vm.sol";
 
 contract ChequebookFuzzTest is TestBase {
@@ -47,6 +47,13 @@ contract ChequebookFuzzTest is TestBase {
             chequebook.CASHOUT_TYPEHASH()
                 == keccak256("Cashout(address chequebook,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)"),
             "cashout"
+        );
+        require(
+            chequebook.BENEFICIARY_CASHOUT_TYPEHASH()
+                == keccak256(
+                    "BeneficiaryCashout(address chequebook,address beneficiary,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)"
+                ),
+            "beneficiary cashout"
         );
         require(
             chequebook.CUSTOMDECREASETIMEOUT_TYPEHASH()
@@ -153,6 +160,35 @@ contract ChequebookFuzzTest is TestBase {
         require(chequebook.totalHardDeposit() == amount, "total");
     }
 
+    /// @dev Whatever the issuer does with the timeout between announcing and applying a decrease, the decrease
+    /// applies exactly when the timeout in force then has passed since the announcement, never earlier.
+    function testFuzz_decreaseWaitsForTimeoutInForce(uint32 later, uint32 custom, uint32 wait) public {
+        // Time is tracked from the fuzz inputs: via IR, reads of block.timestamp may be reordered around vm.warp.
+        uint256 t0 = 1_000_000;
+        vm.warp(t0);
+        token.mint(address(chequebook), 100);
+        vm.startPrank(issuer);
+        chequebook.increaseHardDeposit(beneficiary, 100);
+        chequebook.prepareDecreaseHardDeposit(beneficiary, 100);
+        vm.stopPrank();
+        vm.warp(t0 + later);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            chequebook.DOMAIN_SEPARATOR(), ChequeHashing.hashCustomDecreaseTimeout(address(chequebook), beneficiary, custom)
+        );
+        vm.prank(issuer);
+        chequebook.setCustomHardDepositTimeout(beneficiary, custom, sign(BENEFICIARY_KEY, digest));
+        uint256 inForce = custom != 0 ? custom : 1 days;
+        (uint256 timeout, uint256 announced, uint256 due) = chequebook.effectiveHardDepositTimeout(beneficiary);
+        require(timeout == inForce && announced == t0 && due == t0 + inForce, "view");
+
+        vm.warp(t0 + uint256(later) + wait);
+        bool early = uint256(later) + wait < inForce;
+        if (early) vm.expectRevert(abi.encodeWithSelector(IChequebook.ChequebookDecreaseNotDue.selector, t0 + inForce));
+        chequebook.decreaseHardDeposit(beneficiary);
+        (uint256 amount, , , ) = chequebook.hardDeposits(beneficiary);
+        require(amount == (early ? 100 : 0), "applied early or not at all");
+    }
+
     /// @dev The factory predicts every address it deploys to, and recognises exactly its own clones.
     function testFuzz_factoryPredictsAndRecognises(address deployer, address issuer_, uint64 timeout, bytes32 salt) public {
         vm.assume(issuer_ != address(0));
@@ -169,7 +205,7 @@ contract ChequebookFuzzTest is TestBase {
     /// @dev Every handler action really moves money when called in a sensible order (so that the invariant
     /// fuzzer, which ignores reverting calls, exercises real paths).
     function test_handlerActionsTakeEffect() public {
-        ChequebookHandler handler = new ChequebookHandler(token, chequebook, ISSUER_KEY);
+        ChequebookHandler handler = new ChequebookHandler(IMintableERC20(address(token)), chequebook, ISSUER_KEY);
         handler.deposit(1000);
         handler.transferIn(500);
         require(chequebook.balance() == 1500, "deposits");

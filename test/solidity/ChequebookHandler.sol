@@ -1,29 +1,40 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {Chequebook} from "../../contracts/Chequebook.sol";
 import {ChequeHashing} from "../../contracts/libraries/ChequeHashing.sol";
-import {TestToken} from "../../contracts/mocks/TestToken.sol";
+import {CallbackToken} from "../../contracts/mocks/CallbackToken.sol";
+import {ReentrantActor} from "../../contracts/mocks/ReentrantActor.sol";
 import {TestBase} from "./Vm.sol";
+
+/// @dev The test tokens: an ERC20 anyone may mint.
+interface IMintableERC20 is IERC20 {
+    function mint(address to, uint256 amount) external;
+}
 
 /**
  * @dev Drives one chequebook through random sequences of everything its actors can do: the issuer deposits,
  * withdraws (including attempts to take too much) and manages hard deposits; three beneficiaries cash cheques
- * directly or through a third party; anyone applies due decreases; time moves on. Ghost variables record what
- * went in, what came out and what was promised, for the invariants to check.
+ * directly or through a third party; anyone applies due decreases; time moves on. A hostile contract (a
+ * {ReentrantActor}) is a fourth beneficiary and a relayer: when the token calls it back (a {CallbackToken}) it
+ * re-enters the chequebook, cashing again, relaying another authorisation or applying a decrease, and swallows
+ * a refusal so the outer call goes on. Ghost variables record what went in, what came out and what was
+ * promised, for the invariants to check.
  */
 contract ChequebookHandler is TestBase {
     uint256 internal constant MAX_AMOUNT = 1e30;
 
-    TestToken public immutable token;
+    IMintableERC20 public immutable token;
     Chequebook public immutable chequebook;
     uint256 internal immutable issuerKey;
     address public immutable issuer;
     address public immutable relayer;
+    ReentrantActor public immutable actor;
 
-    uint256[] internal beneficiaryKeys;
+    uint256[] internal beneficiaryKeys; // of the first three beneficiaries; the fourth is the actor
     address[] public beneficiaries;
 
     uint256 public ghostTokensIn;
@@ -38,7 +49,7 @@ contract ChequebookHandler is TestBase {
     bool public hardDepositWithdrawn;
     uint256 public calls;
 
-    constructor(TestToken token_, Chequebook chequebook_, uint256 issuerKey_) {
+    constructor(IMintableERC20 token_, Chequebook chequebook_, uint256 issuerKey_) {
         token = token_;
         chequebook = chequebook_;
         issuerKey = issuerKey_;
@@ -49,6 +60,10 @@ contract ChequebookHandler is TestBase {
             beneficiaryKeys.push(key);
             beneficiaries.push(vm.addr(key));
         }
+        actor = new ReentrantActor(address(this));
+        beneficiaries.push(address(actor));
+        // Callbacks only with a CallbackToken; with a plain token the actor is an ordinary contract.
+        try actor.execute(address(token_), abi.encodeCall(CallbackToken.setHooked, (true))) {} catch {}
     }
 
     function beneficiaryCount() external view returns (uint256) {
@@ -151,7 +166,7 @@ contract ChequebookHandler is TestBase {
 
     /// @dev A relayer cashes a new cheque for the beneficiary and takes a fee.
     function issueAndCashViaRelayer(uint256 who, uint256 increment, uint256 fee) external {
-        uint256 i = who % beneficiaries.length;
+        uint256 i = who % beneficiaryKeys.length;
         address b = beneficiaries[i];
         uint256 cumulative = ghostPromised[b] + bound(increment, 1, MAX_AMOUNT);
         ghostPromised[b] = cumulative;
@@ -166,6 +181,73 @@ contract ChequebookHandler is TestBase {
         try chequebook.cashCheque(b, b, cumulative, beneficiarySig, fee, issuerSig) {} catch {}
         ghostCallerFees += token.balanceOf(relayer) - before;
         _check();
+    }
+
+    // ----- the reentering actor -----
+
+    /// @dev The actor cashes a new cheque of its own; the payout's callback re-enters with the action `kind` picks.
+    function actorCashesAndReenters(uint256 increment, uint256 kind, uint256 who, uint256 increment2, uint256 fee) external {
+        address a = address(actor);
+        uint256 cumulative = ghostPromised[a] + bound(increment, 1, MAX_AMOUNT);
+        ghostPromised[a] = cumulative;
+        _armReentry(kind, who, increment2, fee);
+        bytes memory sig = sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), a, cumulative)));
+        try actor.execute(address(chequebook), abi.encodeCall(Chequebook.cashChequeBeneficiary, (a, cumulative, sig))) {} catch {}
+        actor.arm(address(0), "", 0, false);
+        _check();
+    }
+
+    /// @dev The actor relays a beneficiary's new cheque for a fee; the fee's callback re-enters as `kind` picks
+    /// (the exploit of issue 10: while the recipient's share is booked but not yet sent, relay another one).
+    function actorRelaysAndReenters(uint256 who, uint256 increment, uint256 fee, uint256 kind, uint256 increment2, uint256 fee2)
+        external
+    {
+        uint256 i = who % beneficiaryKeys.length;
+        address b = beneficiaries[i];
+        uint256 cumulative = ghostPromised[b] + bound(increment, 1, MAX_AMOUNT);
+        ghostPromised[b] = cumulative;
+        fee = bound(fee, 1, cumulative - chequebook.paidOut(b));
+        (bytes memory issuerSig, bytes memory cashoutSig) = _relayed(i, cumulative, fee);
+        _armReentry(kind, who, increment2, fee2);
+        try actor.execute(
+            address(chequebook), abi.encodeCall(Chequebook.cashCheque, (b, b, cumulative, cashoutSig, fee, issuerSig))
+        ) {} catch {}
+        actor.arm(address(0), "", 0, false);
+        _check();
+    }
+
+    /// @dev Arms the actor with one reentrant call: cash its own higher cheque, relay a higher cheque of an EOA
+    /// beneficiary, or apply a decrease.
+    function _armReentry(uint256 kind, uint256 who, uint256 increment, uint256 fee) internal {
+        bytes memory call;
+        kind = kind % 3;
+        if (kind == 0) {
+            address a = address(actor);
+            uint256 cumulative = ghostPromised[a] + bound(increment, 1, MAX_AMOUNT);
+            ghostPromised[a] = cumulative;
+            bytes memory sig = sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), a, cumulative)));
+            call = abi.encodeCall(Chequebook.cashChequeBeneficiary, (a, cumulative, sig));
+        } else if (kind == 1) {
+            uint256 i = who % beneficiaryKeys.length;
+            address b = beneficiaries[i];
+            uint256 cumulative = ghostPromised[b] + bound(increment, 1, MAX_AMOUNT);
+            ghostPromised[b] = cumulative;
+            fee = bound(fee, 0, 1e18);
+            (bytes memory issuerSig, bytes memory cashoutSig) = _relayed(i, cumulative, fee);
+            call = abi.encodeCall(Chequebook.cashCheque, (b, b, cumulative, cashoutSig, fee, issuerSig));
+        } else {
+            call = abi.encodeCall(Chequebook.decreaseHardDeposit, (_beneficiary(who)));
+        }
+        actor.arm(address(chequebook), call, 1, true);
+    }
+
+    /// @dev The issuer's cheque and beneficiary `i`'s Cashout for the actor as relayer.
+    function _relayed(uint256 i, uint256 cumulative, uint256 fee) internal view returns (bytes memory, bytes memory) {
+        address b = beneficiaries[i];
+        return (
+            sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), b, cumulative))),
+            sign(beneficiaryKeys[i], _digest(ChequeHashing.hashCashout(address(chequebook), address(actor), cumulative, b, fee)))
+        );
     }
 
     function warp(uint256 by) external {

@@ -3,24 +3,25 @@ pragma solidity 0.8.30;
 
 import {Chequebook} from "../../contracts/Chequebook.sol";
 import {ChequebookFactory} from "../../contracts/ChequebookFactory.sol";
-import {TestToken} from "../../contracts/mocks/TestToken.sol";
-import {ChequebookHandler} from "./ChequebookHandler.sol";
+import {CallbackToken} from "../../contracts/mocks/CallbackToken.sol";
+import {ChequebookHandler, IMintableERC20} from "./ChequebookHandler.sol";
 import {TestBase} from "./Vm.sol";
 
 /**
- * @dev The money identities of a chequebook, checked after random sequences of handler actions.
+ * @dev The money identities of a chequebook, checked after random sequences of handler actions. The token calls
+ * its holders back, and one beneficiary is a contract that re-enters the chequebook from those callbacks.
  */
 contract ChequebookInvariantsTest is TestBase {
-    TestToken internal token;
+    CallbackToken internal token;
     Chequebook internal chequebook;
     ChequebookHandler internal handler;
 
     function setUp() public {
-        token = new TestToken();
+        token = new CallbackToken();
         ChequebookFactory factory = new ChequebookFactory(address(token));
         uint256 issuerKey = 0xA11CE;
         chequebook = Chequebook(factory.deploySimpleSwap(vm.addr(issuerKey), 1 days, bytes32(0)));
-        handler = new ChequebookHandler(token, chequebook, issuerKey);
+        handler = new ChequebookHandler(IMintableERC20(address(token)), chequebook, issuerKey);
     }
 
     /// @dev Only the handler is called by the invariant fuzzer.
@@ -79,5 +80,10 @@ contract ChequebookInvariantsTest is TestBase {
     /// @dev The relayer's fees are part of what was paid out, never extra.
     function invariant_callerFeesWithinPaidOut() public view {
         require(handler.ghostCallerFees() <= chequebook.totalPaidOut(), "caller fees exceed paid out");
+    }
+
+    /// @dev No call made from inside a token callback ever took effect.
+    function invariant_noReentryTakesEffect() public view {
+        require(handler.actor().reentriesSucceeded() == 0, "a reentrant call took effect");
     }
 }
