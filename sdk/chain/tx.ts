@@ -1,11 +1,13 @@
 /**
  * Sending a transaction and seeing it through: simulate and estimate (a revert is decoded before anything is
- * spent), send, remember it in the store, replace it with bumped fees at the same nonce while it is stuck,
- * notice when it was dropped, and wait for N confirmations with progress.
+ * spent), sign, remember it in the store, send, replace it with bumped fees at the same nonce while it is stuck,
+ * notice when it was dropped, wait for N confirmations with progress, and check that the including block is still
+ * on the canonical chain before anything is reported (a reorganisation sends it back to waiting).
  */
-import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
+import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
 
 import { toChequeError } from "./contracts.js";
+import { guardProvider } from "./guard.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, PendingTx } from "../store/types.js";
@@ -17,6 +19,8 @@ export type TxProgress =
   | { stage: "mined"; hash: string; blockNumber: number }
   | { stage: "confirming"; hash: string; confirmations: number; required: number }
   | { stage: "confirmed"; hash: string; confirmations: number }
+  /** The including block left the canonical chain: waiting again (the transaction may be mined anew or dropped). */
+  | { stage: "reorged"; hash: string; blockNumber: number }
   | { stage: "dropped"; hash: string };
 
 /** How to see a transaction through. */
@@ -39,6 +43,11 @@ export interface TxOptions {
   /** Remember the pending transaction here under `key`, so a restarted process can resume waiting. */
   store?: ChequeStore;
   key?: string;
+  /**
+   * Leave the pending transaction in the store when it is mined (for a caller that settles its own records first
+   * and then deletes it, so that a crash in between still finds it). Default false.
+   */
+  keepPending?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,9 +65,34 @@ async function pendingNonce(provider: Provider, from: string): Promise<number> {
   return provider.getTransactionCount(from, "pending");
 }
 
+/** The signer's provider, guarded: a deadline on every request and the chain id checked ({@link guardProvider}). */
 function providerOf(signer: Signer): Provider {
   if (signer.provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
-  return signer.provider;
+  return guardProvider(signer.provider);
+}
+
+/**
+ * Signs `tx` locally when the signer can, so that its hash is known, and remembered by `remember`, before anything
+ * reaches the node: a process killed right after the send still finds it. Signers that cannot sign without
+ * sending (a node's account) send directly and are remembered right after.
+ */
+async function signAndSend(signer: Signer, provider: Provider, tx: TransactionRequest, remember: (hash: string, nonce: number) => Promise<void>): Promise<{ hash: string; nonce: number }> {
+  let signed: string | undefined;
+  try {
+    const populated = await signer.populateTransaction(tx);
+    signed = await signer.signTransaction(populated);
+  } catch {
+    signed = undefined; // no local signing: send through the signer below
+  }
+  if (signed === undefined) {
+    const sent: TransactionResponse = await signer.sendTransaction(tx);
+    await remember(sent.hash, sent.nonce);
+    return { hash: sent.hash, nonce: sent.nonce };
+  }
+  const parsed = Transaction.from(signed);
+  await remember(parsed.hash!, parsed.nonce);
+  await provider.broadcastTransaction(signed);
+  return { hash: parsed.hash!, nonce: parsed.nonce };
 }
 
 /**
@@ -86,22 +120,32 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
     throw toChequeError(error, "preparing the transaction");
   }
   const account = from.toLowerCase();
+  let pending: PendingTx | undefined;
+  const remember = async (hash: string, nonce: number) => {
+    pending = { key: options.key ?? `tx:${hash}`, hash, from, nonce, createdAt: Date.now() };
+    await options.store?.putPendingTx(pending);
+  };
   const sent = await sendMutex.run(account, async () => {
     const fixedNonce = tx.nonce != null;
     for (let attempt = 1; ; attempt++) {
       try {
         if (!fixedNonce) tx.nonce = await pendingNonce(provider, from);
-        return await signer.sendTransaction(tx);
+        return await signAndSend(signer, provider, tx, remember);
       } catch (error) {
+        const e = toChequeError(error, "sending the transaction");
+        // No answer to the broadcast: it may have reached the node. It is remembered; wait for it as if sent.
+        if (pending !== undefined && e.code === "RPC_TIMEOUT") return { hash: pending.hash, nonce: pending.nonce };
+        // Refused: it was not sent, so it is not pending.
+        if (pending !== undefined) await options.store?.deletePendingTx(pending.key);
+        pending = undefined;
         // Another sender took the nonce between our count and our send: count again, once.
         const message = String((error as Error)?.message ?? "").toLowerCase();
         if (!fixedNonce && attempt === 1 && /nonce too low|nonce has already been used|nonce_expired/.test(message)) continue;
-        throw toChequeError(error, "sending the transaction");
+        throw e;
       }
     }
   });
-  const pending: PendingTx = { key: options.key ?? `tx:${sent.hash}`, hash: sent.hash, from, nonce: sent.nonce, createdAt: Date.now() };
-  await options.store?.putPendingTx(pending);
+  if (pending === undefined) throw new ChequeError("INVALID_ARGUMENT", "internal: a sent transaction was not remembered");
   options.onProgress?.({ stage: "sent", hash: sent.hash, nonce: sent.nonce });
   return waitForTransaction(signer, pending, { ...options, request: tx });
 }
@@ -133,11 +177,11 @@ export async function waitForTransaction(
   let bumps = 0;
 
   const settle = async () => {
-    await options.store?.deletePendingTx(pending.key);
+    if (options.keepPending !== true) await options.store?.deletePendingTx(pending.key);
   };
 
   try {
-    for (;;) {
+    waiting: for (;;) {
       if (Date.now() - started > timeoutMs) {
         throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
           details: { hashes, nonce: pending.nonce },
@@ -148,7 +192,11 @@ export async function waitForTransaction(
         const receipt = await provider.getTransactionReceipt(hash);
         if (receipt !== null) {
           options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
-          await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress);
+          if (!(await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress))) {
+            options.onProgress?.({ stage: "reorged", hash, blockNumber: receipt.blockNumber });
+            unknownSince = undefined;
+            continue waiting;
+          }
           await settle();
           if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
           return receipt;
@@ -215,19 +263,41 @@ async function bumped(provider: Provider, request: TransactionRequest, percent: 
   return { ...request, gasPrice: up(BigInt(request.gasPrice ?? 0), fees.gasPrice) };
 }
 
+/**
+ * Whether the block that included `receipt` is still on the node's canonical chain: the block hash at its height
+ * is the receipt's. Asked of the node directly when the provider can, past any cache.
+ *
+ * @throws ChequeError RPC_TIMEOUT, RPC_UNAVAILABLE, WRONG_CHAIN.
+ */
+export async function isCanonical(provider: Provider, receipt: Pick<TransactionReceipt, "blockNumber" | "blockHash">): Promise<boolean> {
+  const guarded = guardProvider(provider);
+  try {
+    const send = (guarded as { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
+    const hash =
+      typeof send === "function"
+        ? ((await send.call(guarded, "eth_getBlockByNumber", [`0x${receipt.blockNumber.toString(16)}`, false])) as { hash?: string } | null)?.hash
+        : (await guarded.getBlock(receipt.blockNumber))?.hash;
+    return typeof hash === "string" && hash.toLowerCase() === receipt.blockHash.toLowerCase();
+  } catch (error) {
+    throw toChequeError(error, "checking the block is canonical");
+  }
+}
+
+/** Waits for `required` confirmations; false if the including block left the canonical chain meanwhile. */
 async function waitForConfirmations(
   provider: Provider,
   receipt: TransactionReceipt,
   required: number,
   pollMs: number,
   onProgress?: (p: TxProgress) => void,
-): Promise<void> {
+): Promise<boolean> {
   for (;;) {
     const head = await provider.getBlockNumber();
     const confirmations = head - receipt.blockNumber + 1;
+    if (!(await isCanonical(provider, receipt))) return false;
     if (confirmations >= required) {
       onProgress?.({ stage: "confirmed", hash: receipt.hash, confirmations });
-      return;
+      return true;
     }
     onProgress?.({ stage: "confirming", hash: receipt.hash, confirmations, required });
     await sleep(pollMs);
