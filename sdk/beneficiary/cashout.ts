@@ -343,9 +343,11 @@ export class ChequeCasher {
       const settled = await cashoutLocks.run(lockKey(record.chequebook, record.beneficiary), async () => {
         const row = claimed.has(key) ? undefined : await this.#store.getPendingTx(key);
         claimed.add(key);
-        return this.#recoverOne(record, row !== undefined && row.from.toLowerCase() === me ? row : undefined, me, recorded);
+        // Sent by another account sharing this store: its own casher settles it.
+        if (row !== undefined && row.from.toLowerCase() !== me) return undefined;
+        return this.#recoverOne(record, row, me, recorded);
       });
-      out.push({ record: settled, outcome: settled.status });
+      if (settled !== undefined) out.push({ record: settled, outcome: settled.status });
     }
     return out;
   }

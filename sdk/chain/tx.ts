@@ -8,7 +8,7 @@ import { Transaction, type Provider, type Signer, type TransactionReceipt, type 
 
 import { toChequeError } from "./contracts.js";
 import { guardProvider } from "./guard.js";
-import { ChequeError } from "../errors.js";
+import { ChequeError, isChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, PendingTx } from "../store/types.js";
 
@@ -182,67 +182,77 @@ export async function waitForTransaction(
 
   try {
     waiting: for (;;) {
-      if (Date.now() - started > timeoutMs) {
-        throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
-          details: { hashes, nonce: pending.nonce },
-        });
-      }
-      // Mined? Any of our hashes may be the one that made it.
-      for (const hash of hashes) {
-        const receipt = await provider.getTransactionReceipt(hash);
-        if (receipt !== null) {
-          options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
-          if (!(await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress))) {
-            options.onProgress?.({ stage: "reorged", hash, blockNumber: receipt.blockNumber });
-            unknownSince = undefined;
-            continue waiting;
-          }
-          await settle();
-          if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
-          return receipt;
-        }
-      }
-      // Our nonce used by a transaction that is not ours: replaced from elsewhere, or dropped and reused.
-      const latestNonce = await provider.getTransactionCount(pending.from, "latest");
-      if (latestNonce > pending.nonce) {
-        // A receipt may lag the nonce by a poll; look once more before calling it dropped.
-        await sleep(pollMs);
-        if ((await Promise.all(hashes.map((h) => provider.getTransactionReceipt(h)))).some((r) => r !== null)) continue;
-        await settle();
-        options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
-        throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped: nonce ${pending.nonce} was used by another transaction`, {
-          details: { hashes, nonce: pending.nonce },
-        });
-      }
-      // Known to the node at all?
-      const known = (await Promise.all(hashes.map((h) => provider.getTransaction(h)))).some((t) => t !== null);
-      if (known) unknownSince = undefined;
-      else {
-        unknownSince ??= Date.now();
-        if (Date.now() - unknownSince >= droppedAfterMs) {
-          await settle();
-            options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
-          throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
+      try {
+        if (Date.now() - started > timeoutMs) {
+          throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
             details: { hashes, nonce: pending.nonce },
           });
         }
-      }
-      // Stuck: replace at the same nonce with bumped fees.
-      if (request !== undefined && known && bumps < maxBumps && Date.now() - lastSentAt >= stuckAfterMs) {
-        request = await bumped(provider, request, bumpPercent);
-        const previous = hashes.at(-1)!;
-        try {
-          const replacement = await signer.sendTransaction(request);
-          hashes.push(replacement.hash);
-          await options.store?.putPendingTx({ ...pending, hash: replacement.hash });
-          options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
-        } catch (error) {
-          const e = toChequeError(error, "replacing a stuck transaction");
-          // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
-          if (e.code !== "RPC_ERROR") throw e;
+        // Mined? Any of our hashes may be the one that made it.
+        for (const hash of hashes) {
+          const receipt = await provider.getTransactionReceipt(hash);
+          if (receipt !== null) {
+            options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
+            if (!(await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress))) {
+              options.onProgress?.({ stage: "reorged", hash, blockNumber: receipt.blockNumber });
+              unknownSince = undefined;
+              continue waiting;
+            }
+            await settle();
+            if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
+            return receipt;
+          }
         }
-        bumps++;
-        lastSentAt = Date.now();
+        // Our nonce used by a transaction that is not ours: replaced from elsewhere, or dropped and reused.
+        const latestNonce = await provider.getTransactionCount(pending.from, "latest");
+        if (latestNonce > pending.nonce) {
+          // A receipt may lag the nonce by a poll; look once more before calling it dropped.
+          await sleep(pollMs);
+          if ((await Promise.all(hashes.map((h) => provider.getTransactionReceipt(h)))).some((r) => r !== null)) continue;
+          await settle();
+          options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+          throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped: nonce ${pending.nonce} was used by another transaction`, {
+            details: { hashes, nonce: pending.nonce },
+          });
+        }
+        // Known to the node at all?
+        const known = (await Promise.all(hashes.map((h) => provider.getTransaction(h)))).some((t) => t !== null);
+        if (known) unknownSince = undefined;
+        else {
+          unknownSince ??= Date.now();
+          if (Date.now() - unknownSince >= droppedAfterMs) {
+            await settle();
+            options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+            throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
+              details: { hashes, nonce: pending.nonce },
+            });
+          }
+        }
+        // Stuck: replace at the same nonce with bumped fees.
+        if (request !== undefined && known && bumps < maxBumps && Date.now() - lastSentAt >= stuckAfterMs) {
+          request = await bumped(provider, request, bumpPercent);
+          const previous = hashes.at(-1)!;
+          try {
+            // Remembered before it is broadcast, like the original: a crash in between still finds it.
+            const replacement = await signAndSend(signer, provider, request, async (hash) => {
+              hashes.push(hash);
+              await options.store?.putPendingTx({ ...pending, hash });
+            });
+            options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
+          } catch (error) {
+            const e = toChequeError(error, "replacing a stuck transaction");
+            // Refused (not merely unanswered): the original stays the one remembered.
+            if (e.code !== "RPC_TIMEOUT" && hashes.at(-1) !== previous) await options.store?.putPendingTx({ ...pending, hash: previous });
+            // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
+            if (e.code !== "RPC_ERROR") throw e;
+          }
+          bumps++;
+          lastSentAt = Date.now();
+        }
+      } catch (error) {
+        const e = toChequeError(error, "waiting for the transaction");
+        // A node that stops answering for a while does not end the wait: the transaction may be mined meanwhile.
+        if (!isChequeError(e, "RPC_TIMEOUT", "RPC_UNAVAILABLE") || Date.now() - started > timeoutMs) throw e;
       }
       await sleep(pollMs);
     }
