@@ -272,8 +272,11 @@ export class ChequeCasher {
   /** Records a failed cash-out, unless the node could not tell (the pending transaction is kept for recovery). */
   async #fail(record: CashoutRecord, e: ChequeError): Promise<void> {
     if (e.code === "RPC_TIMEOUT" || e.code === "RPC_UNAVAILABLE" || e.code === "TIMEOUT" || e.code === "WRONG_CHAIN") {
-      // Possibly sent and mined: recover() settles it once the node answers again.
-      if ((await this.#store.getPendingTx(cashoutTxKey(record.chequebook, record.beneficiary))) !== undefined) return;
+      // Possibly sent and mined: recover() settles it once the node answers again, before the next cash-out.
+      if ((await this.#store.getPendingTx(cashoutTxKey(record.chequebook, record.beneficiary))) !== undefined) {
+        this.#recovery = undefined;
+        return;
+      }
     }
     await this.#store.putCashout({ ...record, status: e.code === "TX_DROPPED" ? "dropped" : "failed", error: `${e.code}: ${e.message}`, updatedAt: Date.now() });
     await this.#store.deletePendingTx(cashoutTxKey(record.chequebook, record.beneficiary));

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createServer, type Server, type Socket } from "node:net";
 
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
 
 import {
   ChequeCasher,
@@ -48,7 +48,7 @@ async function silentNode(): Promise<{ url: string; stop(): Promise<void> }> {
  * load balancer or a misconfigured operator would; `failNext` makes the next request fail with HTTP 502.
  */
 async function switchableNode(chainId: bigint) {
-  const state = { chainId, failNext: false, chainIdAsked: 0 };
+  const state = { chainId, failNext: false, chainIdAsked: 0, silent: false };
   const answer = async (request: { id: unknown; method: string; params?: unknown[] }) => {
     if (request.method === "eth_chainId") {
       state.chainIdAsked++;
@@ -65,6 +65,7 @@ async function switchableNode(chainId: bigint) {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
+      if (state.silent) return; // accepted, never answered (closed at stop)
       if (state.failNext) {
         state.failNext = false;
         res.writeHead(502).end();
@@ -183,6 +184,45 @@ describe("SDK against a hostile node", function () {
       const casher = new ChequeCasher({ signer, beneficiary: f.beneficiary.address, store, gasCostInToken: () => 0n, tx: { onProgress: (p) => progress.push(p) } });
       expect((await rejection(() => casher.cashOut(f.address))).code).to.equal("WRONG_CHAIN");
       expect(progress).to.deep.equal([]);
+    });
+
+    it("a node that stops answering right after a cash-out was sent: kept pending, settled by the next cash-out, sent once", async function () {
+      const f = await networkHelpers.loadFixture(sdkFixture);
+      node = await switchableNode(f.chainId);
+      await store.putReceived(await cheque(f, 40n * UNIT));
+      provider = new JsonRpcProvider(node.url, f.chainId, { staticNetwork: true, cacheTimeout: -1 });
+      // Generous deadlines while the node answers (the machine may be loaded), short ones while it is silent.
+      const deadlines = (deadlineMs: number) => {
+        guardProvider(provider, { deadlineMs });
+        restore ??= configureRpc({ deadlineMs });
+        configureRpc({ deadlineMs });
+      };
+      deadlines(30_000);
+      // The beneficiary's development key (the fixture's third account), as a local signer.
+      const signer = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), "m/44'/60'/0'/0/2").connect(provider);
+      expect(signer.address).to.equal(f.beneficiary.address);
+      const progress: TxProgress[] = [];
+      const casher = new ChequeCasher({
+        signer, store, gasCostInToken: () => 0n,
+        tx: { pollMs: 10, droppedAfterMs: 150, timeoutMs: 400, onProgress: (p) => {
+          progress.push(p);
+          if (p.stage !== "sent") return;
+          node.state.silent = true;
+          deadlines(150);
+        } },
+      });
+      const e = await rejection(() => casher.cashOut(f.address));
+      expect(e.code).to.be.oneOf(["RPC_TIMEOUT", "TIMEOUT"]);
+      expect((await store.listCashouts(f.address)).map((r) => r.status)).to.deep.equal(["pending"]);
+      expect(await store.listPendingTx()).to.have.length(1);
+      node.state.silent = false;
+      deadlines(30_000);
+      expect((await rejection(() => casher.cashOut(f.address))).code).to.equal("NOTHING_TO_CASH");
+      const [record] = await store.listCashouts(f.address);
+      expect(record).to.deep.include({ status: "confirmed", paid: 40n * UNIT });
+      expect(await store.listPendingTx()).to.deep.equal([]);
+      expect(progress.filter((p) => p.stage === "sent")).to.have.length(1);
+      expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(40n * UNIT);
     });
 
     it("is asked again after a failed request, and periodically", async function () {
