@@ -4,7 +4,7 @@
  * SIGKILL version is in crash.test.ts).
  */
 import { expect } from "chai";
-import { hexlify, randomBytes } from "ethers";
+import { HDNodeWallet, Mnemonic, hexlify, randomBytes } from "ethers";
 
 import { ChequeCasher, MemoryChequeStore, cashoutTxKey, chequebookInterface, signCheque, type ChequeStore, type TxProgress } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
@@ -88,6 +88,28 @@ describe("SDK cash-out: reorganisations, races, recovery", function () {
     expect(results.map((r) => r.paid)).to.deep.equal([40n * UNIT]);
     expect(errors.map((e) => e.code)).to.deep.equal(["NOTHING_TO_CASH"]);
     expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(40n * UNIT);
+  });
+
+  it("remembers a transaction before broadcasting it: a crash while remembering it sends nothing", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    await hold(f, store, 40n * UNIT);
+    // The beneficiary's development key as a local signer; a store that dies while remembering the transaction.
+    const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), "m/44'/60'/0'/0/2").connect(ethers.provider);
+    expect(wallet.address).to.equal(f.beneficiary.address);
+    const dying = new Proxy(store, {
+      get(target, property) {
+        if (property === "putPendingTx") return () => Promise.reject(new Error("killed while writing"));
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const before = await ethers.provider.getTransactionCount(wallet.address, "pending");
+    const casher = new ChequeCasher({ signer: wallet, store: dying, gasCostInToken: free, tx: FAST });
+    let failed = false;
+    await casher.cashOut(f.address).catch(() => (failed = true));
+    expect(failed).to.equal(true);
+    expect(await ethers.provider.getTransactionCount(wallet.address, "pending"), "broadcast before it was remembered").to.equal(before);
+    expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(0n);
   });
 
   describe("recovery at start-up", function () {
