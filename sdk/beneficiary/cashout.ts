@@ -273,7 +273,8 @@ export class ChequeCasher {
   async #fail(record: CashoutRecord, e: ChequeError): Promise<void> {
     if (e.code === "RPC_TIMEOUT" || e.code === "RPC_UNAVAILABLE" || e.code === "TIMEOUT" || e.code === "WRONG_CHAIN") {
       // Possibly sent and mined: recover() settles it once the node answers again, before the next cash-out.
-      if ((await this.#store.getPendingTx(cashoutTxKey(record.chequebook, record.beneficiary))) !== undefined) {
+      const remembered = (await this.#store.getPendingTx(cashoutTxKey(record.chequebook, record.beneficiary))) !== undefined;
+      if (remembered || e.details.maybeSent === true) {
         this.#recovery = undefined;
         return;
       }

@@ -7,7 +7,7 @@
 import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
 
 import { toChequeError } from "./contracts.js";
-import { guardProvider } from "./guard.js";
+import { guardProvider, rpcDefaults, withDeadline } from "./guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, PendingTx } from "../store/types.js";
@@ -77,15 +77,22 @@ function providerOf(signer: Signer): Provider {
  * sending (a node's account) send directly and are remembered right after.
  */
 async function signAndSend(signer: Signer, provider: Provider, tx: TransactionRequest, remember: (hash: string, nonce: number) => Promise<void>): Promise<{ hash: string; nonce: number }> {
+  const deadlineMs = rpcDefaults().deadlineMs;
   let signed: string | undefined;
   try {
-    const populated = await signer.populateTransaction(tx);
-    signed = await signer.signTransaction(populated);
+    signed = await withDeadline((async () => signer.signTransaction(await signer.populateTransaction(tx)))(), deadlineMs, "signing the transaction");
   } catch {
     signed = undefined; // no local signing: send through the signer below
   }
   if (signed === undefined) {
-    const sent: TransactionResponse = await signer.sendTransaction(tx);
+    let sent: TransactionResponse;
+    try {
+      sent = await withDeadline(signer.sendTransaction(tx), deadlineMs, "sending the transaction");
+    } catch (error) {
+      // Unanswered: it may have been sent, under a hash we never learnt.
+      if (isChequeError(error, "RPC_TIMEOUT")) error.details.maybeSent = true;
+      throw error;
+    }
     await remember(sent.hash, sent.nonce);
     return { hash: sent.hash, nonce: sent.nonce };
   }
