@@ -169,7 +169,7 @@ export class ChequeCasher {
   /**
    * What cashing the best cheque from `chequebook` would pay and cost, simulating the call.
    *
-   * @throws ChequeError NOTHING_TO_CASH; CONTRACT_REVERT if the simulation reverts; RPC_UNAVAILABLE.
+   * @throws ChequeError NOTHING_TO_CASH; CONTRACT_REVERT if the simulation reverts; RPC_UNAVAILABLE, RPC_TIMEOUT, WRONG_CHAIN.
    */
   async quote(chequebook: string, options: { recipient?: string } = {}): Promise<CashoutQuote & { cheque: SignedCheque; data: string }> {
     const address = toAddress(chequebook, "chequebook");
@@ -205,7 +205,10 @@ export class ChequeCasher {
    * @param options.recipient - where the tokens go; the beneficiary by default.
    * @param options.force - cash even if gas exceeds the configured share of the payout.
    * @throws ChequeError NOTHING_TO_CASH, UNPROFITABLE_CASHOUT, CONTRACT_REVERT, NO_GAS_FUNDS, OUT_OF_GAS,
-   *   TX_DROPPED, TIMEOUT, RPC_UNAVAILABLE. Every attempt, failed or not, is recorded in the store.
+   *   TX_DROPPED, TIMEOUT, RPC_UNAVAILABLE, RPC_TIMEOUT, WRONG_CHAIN. Every attempt is recorded in the store; one
+   *   the node stopped answering about after it may have been sent stays `pending` and is settled by
+   *   {@link ChequeCasher.recover} before the next cash-out. Runs after any earlier cash-out of the same chequebook
+   *   and beneficiary has finished.
    */
   async cashOut(chequebook: string, options: { recipient?: string; force?: boolean } = {}): Promise<CashoutResult> {
     await this.#recovered();

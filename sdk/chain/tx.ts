@@ -105,9 +105,11 @@ async function signAndSend(signer: Signer, provider: Provider, tx: TransactionRe
 /**
  * Simulates, sends and waits for `request`.
  *
- * @returns the receipt of the mined transaction (the original or a replacement), after the confirmations.
+ * @returns the receipt of the mined transaction (the original or a replacement), after the confirmations, its
+ *   block checked to be still canonical.
  * @throws ChequeError CONTRACT_REVERT (decoded, before sending), NO_GAS_FUNDS, OUT_OF_GAS, TX_DROPPED, TIMEOUT,
- *   RPC_UNAVAILABLE.
+ *   RPC_UNAVAILABLE, RPC_TIMEOUT (`details.maybeSent` when a signer that cannot sign locally did not answer the
+ *   send), WRONG_CHAIN.
  */
 export async function sendTransaction(signer: Signer, request: TransactionRequest, options: TxOptions = {}): Promise<TransactionReceipt> {
   const provider = providerOf(signer);
