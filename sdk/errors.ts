@@ -40,6 +40,8 @@ export const ChequeErrorCode = {
   UNPROFITABLE_CASHOUT: "UNPROFITABLE_CASHOUT",
   /** The JSON-RPC endpoint cannot be reached or keeps failing. */
   RPC_UNAVAILABLE: "RPC_UNAVAILABLE",
+  /** The JSON-RPC node accepted the request but did not answer within the deadline (see `configureRpc`). */
+  RPC_TIMEOUT: "RPC_TIMEOUT",
   /** The JSON-RPC node answered with an error that is not a revert (bad request, unsupported method, ...). */
   RPC_ERROR: "RPC_ERROR",
   /** A contract call reverted; `details.errorName` and `details.args` hold the decoded custom error. */

@@ -7,6 +7,7 @@ export * from "./beneficiary/cashout.js";
 export * from "./cheque/cheque.js";
 export { chequebookAt, chequebookInterface, decodeRevert, erc20At, erc20Interface, factoryAt, factoryInterface, toChequeError } from "./chain/contracts.js";
 export * from "./errors.js";
+export { configureRpc, guardProvider, rpcDefaults, withDeadline, type GuardProviderOptions, type RpcGuardOptions } from "./chain/guard.js";
 export * from "./issuer/issuer.js";
 export { KeyedMutex } from "./mutex.js";
 export * from "./beneficiary/receiver.js";

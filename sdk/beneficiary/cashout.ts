@@ -1,16 +1,24 @@
 /**
  * Cashing received cheques: the best cheque held for a chequebook, directly as the beneficiary or through a third
  * party with a Cashout authorisation. Before sending: simulate, compute what is uncashed and what would be paid,
- * and refuse when gas would eat more than the configured share of the payout. After: decode the result, record it.
+ * and refuse when gas would eat more than the configured share of the payout. After: check the including block is
+ * still canonical, decode the result, record it, and only then forget the pending transaction, so that a process
+ * killed at any point finds the cash-out again at start-up ({@link ChequeCasher.recover}). Cash-outs of one
+ * chequebook for one beneficiary run one at a time.
  */
 import type { Signer, TransactionReceipt } from "ethers";
 
 import { type SignedCheque, validateCheque } from "../cheque/cheque.js";
 import { chequebookAt, chequebookInterface, rpc, toChequeError } from "../chain/contracts.js";
+import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
-import type { CashoutRecord, ChequeStore } from "../store/types.js";
-import { sendTransaction, type TxOptions } from "../chain/tx.js";
+import { KeyedMutex } from "../mutex.js";
+import type { CashoutRecord, ChequeStore, PendingTx } from "../store/types.js";
+import { isCanonical, sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toSignature, toUint256 } from "../validate.js";
+import { decodeCashout, findCashoutTransaction } from "./cashout-logs.js";
+
+export { decodeCashout, findCashoutTransaction, type DecodedCashout } from "./cashout-logs.js";
 
 /** The outcome of a cash-out. */
 export interface CashoutResult {
@@ -65,9 +73,31 @@ export interface CasherOptions {
   /** Refuse when gas exceeds this share of the payout. Default 0.25. */
   maxGasShare?: number;
   tx?: TxOptions;
+  /**
+   * How far back {@link ChequeCasher.recover} looks for the transaction of an interrupted cash-out whose hash is not
+   * known (in blocks). Default 10,000.
+   */
+  recoveryLookbackBlocks?: number;
+}
+
+/** What {@link ChequeCasher.recover} did with each cash-out it found pending. */
+export interface RecoveredCashout {
+  record: CashoutRecord;
+  /** `confirmed`: mined and recorded; `failed`/`dropped`: recorded so; `pending`: the node could not tell yet. */
+  outcome: CashoutRecord["status"];
 }
 
 const SHARE_SCALE = 1_000_000n;
+
+/** Cash-outs per chequebook and beneficiary run one at a time, across every casher of the process. */
+const cashoutLocks = new KeyedMutex();
+
+/** The store key of the pending transaction of a cash-out. */
+export function cashoutTxKey(chequebook: string, beneficiary: string): string {
+  return `cashout:${chequebook}:${beneficiary}`;
+}
+
+const lockKey = (chequebook: string, beneficiary: string) => `${chequebook}:${beneficiary}`.toLowerCase();
 
 /**
  * Cashes cheques held in the store.
@@ -86,6 +116,8 @@ export class ChequeCasher {
   /** paidOut seen at our own cash-outs' blocks. It only grows, so a read older than it (a provider may cache
    * identical requests briefly) is corrected by taking the larger. */
   readonly #knownPaidOut = new Map<string, bigint>();
+  readonly #lookback: number;
+  #recovery: Promise<RecoveredCashout[]> | undefined;
 
   constructor(options: CasherOptions) {
     this.#signer = options.signer;
@@ -96,6 +128,8 @@ export class ChequeCasher {
     if (!(share > 0 && share <= 1)) throw new ChequeError("INVALID_ARGUMENT", "maxGasShare must be in (0, 1]");
     this.#share = BigInt(Math.round(share * Number(SHARE_SCALE)));
     this.#tx = options.tx ?? {};
+    this.#lookback = options.recoveryLookbackBlocks ?? 10_000;
+    if (!(Number.isSafeInteger(this.#lookback) && this.#lookback >= 0)) throw new ChequeError("INVALID_ARGUMENT", "recoveryLookbackBlocks must be a non-negative integer");
   }
 
   async #me(): Promise<string> {
@@ -104,7 +138,7 @@ export class ChequeCasher {
 
   #provider() {
     if (this.#signer.provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
-    return this.#signer.provider;
+    return guardProvider(this.#signer.provider);
   }
 
   /** Where `chequebook` stands: held, paid out, uncashed, payable now, and the last cash-out. */
@@ -135,7 +169,7 @@ export class ChequeCasher {
   /**
    * What cashing the best cheque from `chequebook` would pay and cost, simulating the call.
    *
-   * @throws ChequeError NOTHING_TO_CASH; CONTRACT_REVERT if the simulation reverts; RPC_UNAVAILABLE.
+   * @throws ChequeError NOTHING_TO_CASH; CONTRACT_REVERT if the simulation reverts; RPC_UNAVAILABLE, RPC_TIMEOUT, WRONG_CHAIN.
    */
   async quote(chequebook: string, options: { recipient?: string } = {}): Promise<CashoutQuote & { cheque: SignedCheque; data: string }> {
     const address = toAddress(chequebook, "chequebook");
@@ -171,12 +205,19 @@ export class ChequeCasher {
    * @param options.recipient - where the tokens go; the beneficiary by default.
    * @param options.force - cash even if gas exceeds the configured share of the payout.
    * @throws ChequeError NOTHING_TO_CASH, UNPROFITABLE_CASHOUT, CONTRACT_REVERT, NO_GAS_FUNDS, OUT_OF_GAS,
-   *   TX_DROPPED, TIMEOUT, RPC_UNAVAILABLE. Every attempt, failed or not, is recorded in the store.
+   *   TX_DROPPED, TIMEOUT, RPC_UNAVAILABLE, RPC_TIMEOUT, WRONG_CHAIN. Every attempt is recorded in the store; one
+   *   the node stopped answering about after it may have been sent stays `pending` and is settled by
+   *   {@link ChequeCasher.recover} before the next cash-out. Runs after any earlier cash-out of the same chequebook
+   *   and beneficiary has finished.
    */
   async cashOut(chequebook: string, options: { recipient?: string; force?: boolean } = {}): Promise<CashoutResult> {
-    const quote = await this.quote(chequebook, options);
-    if (!quote.worthIt && !options.force) throw unprofitable(quote);
-    return this.#send(quote.chequebook, quote.cheque, quote.data, 0n);
+    await this.#recovered();
+    const address = toAddress(chequebook, "chequebook");
+    return cashoutLocks.run(lockKey(address, await this.#me()), async () => {
+      const quote = await this.quote(address, options);
+      if (!quote.worthIt && !options.force) throw unprofitable(quote);
+      return this.#send(quote.chequebook, quote.cheque, quote.data, 0n);
+    });
   }
 
   /**
@@ -187,6 +228,11 @@ export class ChequeCasher {
    */
   async cashOutFor(args: { cheque: SignedCheque; authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
     const cheque = validateCheque(args.cheque);
+    await this.#recovered();
+    return cashoutLocks.run(lockKey(cheque.chequebook, cheque.beneficiary), () => this.#cashFor(cheque, args));
+  }
+
+  async #cashFor(cheque: SignedCheque, args: { authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
     const recipient = toAddress(args.recipient, "recipient");
     const fee = toUint256(args.callerPayout, "callerPayout");
     const data = chequebookInterface.encodeFunctionData("cashCheque", [
@@ -213,49 +259,155 @@ export class ChequeCasher {
       updatedAt: Date.now(),
     };
     await this.#store.putCashout(record);
-    let receipt: TransactionReceipt;
+    const key = cashoutTxKey(chequebook, cheque.beneficiary);
+    let result: CashoutResult;
     try {
-      receipt = await sendTransaction(this.#signer, { to: chequebook, data }, { ...this.#tx, store: this.#store, key: `cashout:${chequebook}:${cheque.beneficiary}` });
+      const receipt = await sendTransaction(this.#signer, { to: chequebook, data }, { ...this.#tx, store: this.#store, key, keepPending: true });
+      result = await this.#record(record, receipt);
     } catch (error) {
       const e = isChequeError(error) ? error : toChequeError(error, "cash-out");
-      await this.#store.putCashout({ ...record, status: e.code === "TX_DROPPED" ? "dropped" : "failed", error: `${e.code}: ${e.message}`, updatedAt: Date.now() });
+      await this.#fail(record, e);
       throw e;
     }
-    const { paid, bounced } = decodeCashout(receipt, chequebook, cheque.beneficiary);
-    // What the cheque still owes, read at the cash-out's own block so later cash-outs do not blur it.
-    const paidOut = (await rpc("reading the paid-out amount", () =>
-      chequebookAt(chequebook, this.#provider()).getFunction("paidOut")(cheque.beneficiary, { blockTag: receipt.blockNumber }),
-    )) as bigint;
-    this.#knownPaidOut.set(`${chequebook}:${cheque.beneficiary}`, paidOut);
-    const result = { chequebook, paid, bounced, stillOwed: cheque.cumulativePayout - paidOut, txHash: receipt.hash, gasUsed: receipt.gasUsed };
-    await this.#store.putCashout({
-      ...record, status: "confirmed", txHash: result.txHash, paid: result.paid, bounced: result.bounced,
-      stillOwed: result.stillOwed, gasUsed: result.gasUsed, updatedAt: Date.now(),
-    });
     return { ...result, callerPayout };
   }
+
+  /** Records a failed cash-out, unless the node could not tell (the pending transaction is kept for recovery). */
+  async #fail(record: CashoutRecord, e: ChequeError): Promise<void> {
+    if (e.code === "RPC_TIMEOUT" || e.code === "RPC_UNAVAILABLE" || e.code === "TIMEOUT" || e.code === "WRONG_CHAIN") {
+      // Possibly sent and mined: recover() settles it once the node answers again, before the next cash-out.
+      const remembered = (await this.#store.getPendingTx(cashoutTxKey(record.chequebook, record.beneficiary))) !== undefined;
+      if (remembered || e.details.maybeSent === true) {
+        this.#recovery = undefined;
+        return;
+      }
+    }
+    await this.#store.putCashout({ ...record, status: e.code === "TX_DROPPED" ? "dropped" : "failed", error: `${e.code}: ${e.message}`, updatedAt: Date.now() });
+    await this.#store.deletePendingTx(cashoutTxKey(record.chequebook, record.beneficiary));
+  }
+
+  /**
+   * Reads what a mined cash-out did, checks its block is still canonical (waiting again if a reorganisation took it
+   * out), records it as confirmed and forgets its pending transaction.
+   *
+   * @throws ChequeError TX_DROPPED if the transaction did not come back after a reorganisation, and as
+   *   {@link waitForTransaction}.
+   */
+  async #record(record: CashoutRecord, mined: TransactionReceipt): Promise<CashoutResult> {
+    const provider = this.#provider();
+    const key = cashoutTxKey(record.chequebook, record.beneficiary);
+    let receipt = mined;
+    for (;;) {
+      const { paid, bounced, callerPayout } = decodeCashout(receipt, record.chequebook, record.beneficiary);
+      // What the cheque still owes, read at the cash-out's own block so later cash-outs do not blur it.
+      const paidOut = (await rpc("reading the paid-out amount", () =>
+        chequebookAt(record.chequebook, provider).getFunction("paidOut")(record.beneficiary, { blockTag: receipt.blockNumber }),
+      )) as bigint;
+      // The same canonical check as after the confirmations, now that everything recorded has been read.
+      if (await isCanonical(provider, receipt)) {
+        const known = this.#knownPaidOut.get(`${record.chequebook}:${record.beneficiary}`) ?? 0n;
+        if (paidOut > known) this.#knownPaidOut.set(`${record.chequebook}:${record.beneficiary}`, paidOut);
+        const result = { chequebook: record.chequebook, paid, bounced, callerPayout, stillOwed: record.cumulativePayout - paidOut, txHash: receipt.hash, gasUsed: receipt.gasUsed };
+        await this.#store.putCashout({
+          ...record, status: "confirmed", txHash: result.txHash, paid, bounced, stillOwed: result.stillOwed, gasUsed: result.gasUsed, updatedAt: Date.now(),
+        });
+        await this.#store.deletePendingTx(key);
+        return result;
+      }
+      const pending: PendingTx = (await this.#store.getPendingTx(key)) ?? { key, hash: receipt.hash, from: receipt.from, nonce: await nonceOf(provider, receipt.hash), createdAt: Date.now() };
+      receipt = await waitForTransaction(this.#signer, pending, { ...this.#tx, store: this.#store, keepPending: true });
+    }
+  }
+
+  #recovered(): Promise<RecoveredCashout[]> {
+    this.#recovery ??= this.recover().catch((error: unknown) => {
+      this.#recovery = undefined; // try again with the next cash-out
+      throw error;
+    });
+    return this.#recovery;
+  }
+
+  /**
+   * Settles the cash-outs a previous process left pending (killed, or the node stopped answering): waits for each
+   * remembered transaction, re-checks the chain for one that was replaced or whose hash was never stored, and
+   * records each outcome once, forgetting its pending transaction. Runs by itself before the first cash-out of this
+   * casher; call it at start-up to settle earlier. It does not send: a cash-out found dropped is cashed again by
+   * the next `cashOut`, which re-reads what is still owed.
+   *
+   * @returns what happened to each pending record.
+   * @throws ChequeError RPC_TIMEOUT, RPC_UNAVAILABLE, WRONG_CHAIN (nothing is recorded for a cash-out the node
+   *   could not tell about; it stays pending for the next call).
+   */
+  async recover(): Promise<RecoveredCashout[]> {
+    const me = (await this.#signer.getAddress()).toLowerCase();
+    const records = await this.#store.listCashouts();
+    const recorded = new Set(records.flatMap((r) => (r.txHash === undefined ? [] : [r.txHash.toLowerCase()])));
+    const claimed = new Set<string>();
+    const out: RecoveredCashout[] = [];
+    // Newest first: the remembered transaction of a chequebook belongs to its newest pending record.
+    for (const record of records.filter((r) => r.status === "pending")) {
+      const key = cashoutTxKey(record.chequebook, record.beneficiary);
+      const settled = await cashoutLocks.run(lockKey(record.chequebook, record.beneficiary), async () => {
+        const row = claimed.has(key) ? undefined : await this.#store.getPendingTx(key);
+        claimed.add(key);
+        // Sent by another account sharing this store: its own casher settles it.
+        if (row !== undefined && row.from.toLowerCase() !== me) return undefined;
+        return this.#recoverOne(record, row, me, recorded);
+      });
+      if (settled !== undefined) out.push({ record: settled, outcome: settled.status });
+    }
+    return out;
+  }
+
+  async #recoverOne(record: CashoutRecord, row: PendingTx | undefined, me: string, recorded: Set<string>): Promise<CashoutRecord> {
+    const provider = this.#provider();
+    const find = (match: { nonce: number } | { cumulativePayout: bigint }) =>
+      findCashoutTransaction({ provider, chequebook: record.chequebook, beneficiary: record.beneficiary, sender: me, match, lookbackBlocks: this.#lookback, exclude: recorded });
+    let hash: string | undefined;
+    if (row !== undefined) {
+      try {
+        await this.#record(record, await waitForTransaction(this.#signer, row, { ...this.#tx, store: this.#store, keepPending: true }));
+        return this.#latest(record);
+      } catch (error) {
+        if (!isChequeError(error, "TX_DROPPED")) {
+          const e = isChequeError(error) ? error : toChequeError(error, "recovering a cash-out");
+          await this.#fail(record, e);
+          if (isChequeError(e, "RPC_TIMEOUT", "RPC_UNAVAILABLE", "TIMEOUT", "WRONG_CHAIN")) throw e;
+          return this.#latest(record);
+        }
+        // Its nonce was used by a transaction we did not remember (a replacement sent just before the crash)?
+        hash = await find({ nonce: row.nonce });
+      }
+    } else {
+      // The process stopped before the transaction was remembered; if it was sent anyway, its event tells.
+      hash = await find({ cumulativePayout: record.cumulativePayout });
+    }
+    if (hash !== undefined) {
+      const receipt = await rpc("reading a cash-out receipt", () => provider.getTransactionReceipt(hash));
+      if (receipt !== null) {
+        recorded.add(hash.toLowerCase());
+        await this.#record(record, receipt);
+        return this.#latest(record);
+      }
+    }
+    const reason = row === undefined ? "the process stopped before the transaction was sent" : `transaction ${row.hash} was dropped`;
+    await this.#fail(record, new ChequeError("TX_DROPPED", `${reason}; nothing was paid by it: cash out again`));
+    return this.#latest(record);
+  }
+
+  async #latest(record: CashoutRecord): Promise<CashoutRecord> {
+    return (await this.#store.listCashouts(record.chequebook)).find((r) => r.id === record.id) ?? record;
+  }
+}
+
+async function nonceOf(provider: ReturnType<typeof guardProvider>, hash: string): Promise<number> {
+  const tx = await rpc("reading the transaction", () => provider.getTransaction(hash));
+  if (tx === null) throw new ChequeError("TX_DROPPED", `transaction ${hash} left the chain in a reorganisation and the node no longer knows it: cash out again`, { details: { hash } });
+  return tx.nonce;
 }
 
 function unprofitable(quote: CashoutQuote): ChequeError {
   return new ChequeError("UNPROFITABLE_CASHOUT", `cashing ${quote.chequebook} would cost ${quote.costInToken} in gas for ${quote.payable}: wait for more to accumulate, or force it`, {
     details: { ...quote },
   });
-}
-
-/** Reads the ChequeCashed and ChequeBounced events of a cash-out receipt for `beneficiary`. */
-export function decodeCashout(receipt: TransactionReceipt, chequebook: string, beneficiary: string): { paid: bigint; bounced: boolean } {
-  let paid: bigint | undefined;
-  let bounced = false;
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== chequebook.toLowerCase()) continue;
-    const parsed = chequebookInterface.parseLog(log);
-    if (parsed?.name === "ChequeCashed" && (parsed.args.beneficiary as string).toLowerCase() === beneficiary.toLowerCase()) {
-      paid = parsed.args.totalPayout as bigint;
-    }
-    if (parsed?.name === "ChequeBounced") bounced = true;
-  }
-  if (paid === undefined) {
-    throw new ChequeError("CONTRACT_REVERT", `transaction ${receipt.hash} emitted no ChequeCashed event: is ${chequebook} a chequebook?`, { details: { hash: receipt.hash } });
-  }
-  return { paid, bounced };
 }

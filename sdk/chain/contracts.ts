@@ -2,9 +2,10 @@
  * Contract handles for any ethers runner, and the translation of whatever a node or ethers throws into a
  * {@link ChequeError} that says why: a decoded custom error, out of gas, no funds for gas, RPC down.
  */
-import { Contract, Interface, isError, type ContractRunner, type ErrorDescription } from "ethers";
+import { Contract, Interface, isError, type ContractRunner, type ErrorDescription, type Provider } from "ethers";
 
 import { CHEQUEBOOK_ABI, CHEQUEBOOK_FACTORY_ABI, ERC1271_ABI, ERC20_ABI } from "./abi.js";
+import { guardProvider, rpcDefaults, withDeadline } from "./guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 
 export const chequebookInterface = new Interface(CHEQUEBOOK_ABI);
@@ -18,24 +19,34 @@ const errorInterface = new Interface(
   ),
 );
 
-/** A chequebook contract at `address`. */
+function isProvider(runner: ContractRunner): runner is Provider {
+  const r = runner as Partial<Provider>;
+  return typeof r.getBlockNumber === "function" && typeof r.broadcastTransaction === "function";
+}
+
+/** A provider runner is guarded (deadline, chain id checks: {@link guardProvider}); a signer is used as given. */
+function guardedRunner(runner: ContractRunner): ContractRunner {
+  return isProvider(runner) ? guardProvider(runner) : runner;
+}
+
+/** A chequebook contract at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function chequebookAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, CHEQUEBOOK_ABI, runner);
+  return new Contract(address, CHEQUEBOOK_ABI, guardedRunner(runner));
 }
 
-/** A chequebook factory at `address`. */
+/** A chequebook factory at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function factoryAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, CHEQUEBOOK_FACTORY_ABI, runner);
+  return new Contract(address, CHEQUEBOOK_FACTORY_ABI, guardedRunner(runner));
 }
 
-/** An ERC-20 token at `address`. */
+/** An ERC-20 token at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function erc20At(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, ERC20_ABI, runner);
+  return new Contract(address, ERC20_ABI, guardedRunner(runner));
 }
 
-/** An ERC-1271 signer contract at `address`. */
+/** An ERC-1271 signer contract at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function erc1271At(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, ERC1271_ABI, runner);
+  return new Contract(address, ERC1271_ABI, guardedRunner(runner));
 }
 
 /** What to do next, per custom error: the message of the {@link ChequeError}. */
@@ -119,6 +130,10 @@ export function toChequeError(error: unknown, action: string): ChequeError {
     });
   }
   const msg = text(error);
+  // ethers' own check of a non-static provider: the node now reports another chain than when it was first asked.
+  if (msg.includes("network changed")) {
+    return new ChequeError("WRONG_CHAIN", `${action} failed: the node switched to another chain; nothing was read or sent`, { cause: error });
+  }
   // geth and anvil say "insufficient funds for gas * price + value"; Hardhat "sender doesn't have enough funds".
   if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|doesn't have enough funds|not enough funds/.test(msg)) {
     return new ChequeError("NO_GAS_FUNDS", `${action} failed: the sending account has too little native currency for gas; fund it`, { cause: error });
@@ -140,11 +155,14 @@ export function toChequeError(error: unknown, action: string): ChequeError {
 }
 
 /**
- * Runs a read against the chain, turning failures into {@link ChequeError}s.
+ * Runs a read against the chain under the process-wide deadline ({@link configureRpc}), turning failures into
+ * {@link ChequeError}s.
+ *
+ * @throws ChequeError RPC_TIMEOUT past the deadline, WRONG_CHAIN, and whatever {@link toChequeError} gives.
  */
 export async function rpc<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await withDeadline(call(), rpcDefaults().deadlineMs, action);
   } catch (error) {
     throw toChequeError(error, action);
   }

@@ -1,12 +1,14 @@
 /**
  * Sending a transaction and seeing it through: simulate and estimate (a revert is decoded before anything is
- * spent), send, remember it in the store, replace it with bumped fees at the same nonce while it is stuck,
- * notice when it was dropped, and wait for N confirmations with progress.
+ * spent), sign, remember it in the store, send, replace it with bumped fees at the same nonce while it is stuck,
+ * notice when it was dropped, wait for N confirmations with progress, and check that the including block is still
+ * on the canonical chain before anything is reported (a reorganisation sends it back to waiting).
  */
-import type { Provider, Signer, TransactionReceipt, TransactionRequest } from "ethers";
+import { Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest, type TransactionResponse } from "ethers";
 
 import { toChequeError } from "./contracts.js";
-import { ChequeError } from "../errors.js";
+import { guardProvider, rpcDefaults, withDeadline } from "./guard.js";
+import { ChequeError, isChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, PendingTx } from "../store/types.js";
 
@@ -17,6 +19,8 @@ export type TxProgress =
   | { stage: "mined"; hash: string; blockNumber: number }
   | { stage: "confirming"; hash: string; confirmations: number; required: number }
   | { stage: "confirmed"; hash: string; confirmations: number }
+  /** The including block left the canonical chain: waiting again (the transaction may be mined anew or dropped). */
+  | { stage: "reorged"; hash: string; blockNumber: number }
   | { stage: "dropped"; hash: string };
 
 /** How to see a transaction through. */
@@ -39,6 +43,11 @@ export interface TxOptions {
   /** Remember the pending transaction here under `key`, so a restarted process can resume waiting. */
   store?: ChequeStore;
   key?: string;
+  /**
+   * Leave the pending transaction in the store when it is mined (for a caller that settles its own records first
+   * and then deletes it, so that a crash in between still finds it). Default false.
+   */
+  keepPending?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,17 +65,51 @@ async function pendingNonce(provider: Provider, from: string): Promise<number> {
   return provider.getTransactionCount(from, "pending");
 }
 
+/** The signer's provider, guarded: a deadline on every request and the chain id checked ({@link guardProvider}). */
 function providerOf(signer: Signer): Provider {
   if (signer.provider === null) throw new ChequeError("INVALID_ARGUMENT", "the signer must be connected to a provider");
-  return signer.provider;
+  return guardProvider(signer.provider);
+}
+
+/**
+ * Signs `tx` locally when the signer can, so that its hash is known, and remembered by `remember`, before anything
+ * reaches the node: a process killed right after the send still finds it. Signers that cannot sign without
+ * sending (a node's account) send directly and are remembered right after.
+ */
+async function signAndSend(signer: Signer, provider: Provider, tx: TransactionRequest, remember: (hash: string, nonce: number) => Promise<void>): Promise<{ hash: string; nonce: number }> {
+  const deadlineMs = rpcDefaults().deadlineMs;
+  let signed: string | undefined;
+  try {
+    signed = await withDeadline((async () => signer.signTransaction(await signer.populateTransaction(tx)))(), deadlineMs, "signing the transaction");
+  } catch {
+    signed = undefined; // no local signing: send through the signer below
+  }
+  if (signed === undefined) {
+    let sent: TransactionResponse;
+    try {
+      sent = await withDeadline(signer.sendTransaction(tx), deadlineMs, "sending the transaction");
+    } catch (error) {
+      // Unanswered: it may have been sent, under a hash we never learnt.
+      if (isChequeError(error, "RPC_TIMEOUT")) error.details.maybeSent = true;
+      throw error;
+    }
+    await remember(sent.hash, sent.nonce);
+    return { hash: sent.hash, nonce: sent.nonce };
+  }
+  const parsed = Transaction.from(signed);
+  await remember(parsed.hash!, parsed.nonce);
+  await provider.broadcastTransaction(signed);
+  return { hash: parsed.hash!, nonce: parsed.nonce };
 }
 
 /**
  * Simulates, sends and waits for `request`.
  *
- * @returns the receipt of the mined transaction (the original or a replacement), after the confirmations.
+ * @returns the receipt of the mined transaction (the original or a replacement), after the confirmations, its
+ *   block checked to be still canonical.
  * @throws ChequeError CONTRACT_REVERT (decoded, before sending), NO_GAS_FUNDS, OUT_OF_GAS, TX_DROPPED, TIMEOUT,
- *   RPC_UNAVAILABLE.
+ *   RPC_UNAVAILABLE, RPC_TIMEOUT (`details.maybeSent` when a signer that cannot sign locally did not answer the
+ *   send), WRONG_CHAIN.
  */
 export async function sendTransaction(signer: Signer, request: TransactionRequest, options: TxOptions = {}): Promise<TransactionReceipt> {
   const provider = providerOf(signer);
@@ -86,22 +129,32 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
     throw toChequeError(error, "preparing the transaction");
   }
   const account = from.toLowerCase();
+  let pending: PendingTx | undefined;
+  const remember = async (hash: string, nonce: number) => {
+    pending = { key: options.key ?? `tx:${hash}`, hash, from, nonce, createdAt: Date.now() };
+    await options.store?.putPendingTx(pending);
+  };
   const sent = await sendMutex.run(account, async () => {
     const fixedNonce = tx.nonce != null;
     for (let attempt = 1; ; attempt++) {
       try {
         if (!fixedNonce) tx.nonce = await pendingNonce(provider, from);
-        return await signer.sendTransaction(tx);
+        return await signAndSend(signer, provider, tx, remember);
       } catch (error) {
+        const e = toChequeError(error, "sending the transaction");
+        // No answer to the broadcast: it may have reached the node. It is remembered; wait for it as if sent.
+        if (pending !== undefined && e.code === "RPC_TIMEOUT") return { hash: pending.hash, nonce: pending.nonce };
+        // Refused: it was not sent, so it is not pending.
+        if (pending !== undefined) await options.store?.deletePendingTx(pending.key);
+        pending = undefined;
         // Another sender took the nonce between our count and our send: count again, once.
         const message = String((error as Error)?.message ?? "").toLowerCase();
         if (!fixedNonce && attempt === 1 && /nonce too low|nonce has already been used|nonce_expired/.test(message)) continue;
-        throw toChequeError(error, "sending the transaction");
+        throw e;
       }
     }
   });
-  const pending: PendingTx = { key: options.key ?? `tx:${sent.hash}`, hash: sent.hash, from, nonce: sent.nonce, createdAt: Date.now() };
-  await options.store?.putPendingTx(pending);
+  if (pending === undefined) throw new ChequeError("INVALID_ARGUMENT", "internal: a sent transaction was not remembered");
   options.onProgress?.({ stage: "sent", hash: sent.hash, nonce: sent.nonce });
   return waitForTransaction(signer, pending, { ...options, request: tx });
 }
@@ -133,68 +186,82 @@ export async function waitForTransaction(
   let bumps = 0;
 
   const settle = async () => {
-    await options.store?.deletePendingTx(pending.key);
+    if (options.keepPending !== true) await options.store?.deletePendingTx(pending.key);
   };
 
   try {
-    for (;;) {
-      if (Date.now() - started > timeoutMs) {
-        throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
-          details: { hashes, nonce: pending.nonce },
-        });
-      }
-      // Mined? Any of our hashes may be the one that made it.
-      for (const hash of hashes) {
-        const receipt = await provider.getTransactionReceipt(hash);
-        if (receipt !== null) {
-          options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
-          await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress);
-          await settle();
-          if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
-          return receipt;
-        }
-      }
-      // Our nonce used by a transaction that is not ours: replaced from elsewhere, or dropped and reused.
-      const latestNonce = await provider.getTransactionCount(pending.from, "latest");
-      if (latestNonce > pending.nonce) {
-        // A receipt may lag the nonce by a poll; look once more before calling it dropped.
-        await sleep(pollMs);
-        if ((await Promise.all(hashes.map((h) => provider.getTransactionReceipt(h)))).some((r) => r !== null)) continue;
-        await settle();
-        options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
-        throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped: nonce ${pending.nonce} was used by another transaction`, {
-          details: { hashes, nonce: pending.nonce },
-        });
-      }
-      // Known to the node at all?
-      const known = (await Promise.all(hashes.map((h) => provider.getTransaction(h)))).some((t) => t !== null);
-      if (known) unknownSince = undefined;
-      else {
-        unknownSince ??= Date.now();
-        if (Date.now() - unknownSince >= droppedAfterMs) {
-          await settle();
-            options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
-          throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
+    waiting: for (;;) {
+      try {
+        if (Date.now() - started > timeoutMs) {
+          throw new ChequeError("TIMEOUT", `transaction ${hashes.at(-1)} was not mined within ${timeoutMs} ms; it may still be, check later`, {
             details: { hashes, nonce: pending.nonce },
           });
         }
-      }
-      // Stuck: replace at the same nonce with bumped fees.
-      if (request !== undefined && known && bumps < maxBumps && Date.now() - lastSentAt >= stuckAfterMs) {
-        request = await bumped(provider, request, bumpPercent);
-        const previous = hashes.at(-1)!;
-        try {
-          const replacement = await signer.sendTransaction(request);
-          hashes.push(replacement.hash);
-          await options.store?.putPendingTx({ ...pending, hash: replacement.hash });
-          options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
-        } catch (error) {
-          const e = toChequeError(error, "replacing a stuck transaction");
-          // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
-          if (e.code !== "RPC_ERROR") throw e;
+        // Mined? Any of our hashes may be the one that made it.
+        for (const hash of hashes) {
+          const receipt = await provider.getTransactionReceipt(hash);
+          if (receipt !== null) {
+            options.onProgress?.({ stage: "mined", hash, blockNumber: receipt.blockNumber });
+            if (!(await waitForConfirmations(provider, receipt, confirmations, pollMs, options.onProgress))) {
+              options.onProgress?.({ stage: "reorged", hash, blockNumber: receipt.blockNumber });
+              unknownSince = undefined;
+              continue waiting;
+            }
+            await settle();
+            if (receipt.status !== 1) throw await explainFailure(provider, receipt, request);
+            return receipt;
+          }
         }
-        bumps++;
-        lastSentAt = Date.now();
+        // Our nonce used by a transaction that is not ours: replaced from elsewhere, or dropped and reused.
+        const latestNonce = await provider.getTransactionCount(pending.from, "latest");
+        if (latestNonce > pending.nonce) {
+          // A receipt may lag the nonce by a poll; look once more before calling it dropped.
+          await sleep(pollMs);
+          if ((await Promise.all(hashes.map((h) => provider.getTransactionReceipt(h)))).some((r) => r !== null)) continue;
+          await settle();
+          options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+          throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped: nonce ${pending.nonce} was used by another transaction`, {
+            details: { hashes, nonce: pending.nonce },
+          });
+        }
+        // Known to the node at all?
+        const known = (await Promise.all(hashes.map((h) => provider.getTransaction(h)))).some((t) => t !== null);
+        if (known) unknownSince = undefined;
+        else {
+          unknownSince ??= Date.now();
+          if (Date.now() - unknownSince >= droppedAfterMs) {
+            await settle();
+            options.onProgress?.({ stage: "dropped", hash: hashes.at(-1)! });
+            throw new ChequeError("TX_DROPPED", `transaction ${hashes.at(-1)} was dropped by the node without being mined; send it again`, {
+              details: { hashes, nonce: pending.nonce },
+            });
+          }
+        }
+        // Stuck: replace at the same nonce with bumped fees.
+        if (request !== undefined && known && bumps < maxBumps && Date.now() - lastSentAt >= stuckAfterMs) {
+          request = await bumped(provider, request, bumpPercent);
+          const previous = hashes.at(-1)!;
+          try {
+            // Remembered before it is broadcast, like the original: a crash in between still finds it.
+            const replacement = await signAndSend(signer, provider, request, async (hash) => {
+              hashes.push(hash);
+              await options.store?.putPendingTx({ ...pending, hash });
+            });
+            options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
+          } catch (error) {
+            const e = toChequeError(error, "replacing a stuck transaction");
+            // Refused (not merely unanswered): the original stays the one remembered.
+            if (e.code !== "RPC_TIMEOUT" && hashes.at(-1) !== previous) await options.store?.putPendingTx({ ...pending, hash: previous });
+            // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
+            if (e.code !== "RPC_ERROR") throw e;
+          }
+          bumps++;
+          lastSentAt = Date.now();
+        }
+      } catch (error) {
+        const e = toChequeError(error, "waiting for the transaction");
+        // A node that stops answering for a while does not end the wait: the transaction may be mined meanwhile.
+        if (!isChequeError(e, "RPC_TIMEOUT", "RPC_UNAVAILABLE") || Date.now() - started > timeoutMs) throw e;
       }
       await sleep(pollMs);
     }
@@ -215,19 +282,41 @@ async function bumped(provider: Provider, request: TransactionRequest, percent: 
   return { ...request, gasPrice: up(BigInt(request.gasPrice ?? 0), fees.gasPrice) };
 }
 
+/**
+ * Whether the block that included `receipt` is still on the node's canonical chain: the block hash at its height
+ * is the receipt's. Asked of the node directly when the provider can, past any cache.
+ *
+ * @throws ChequeError RPC_TIMEOUT, RPC_UNAVAILABLE, WRONG_CHAIN.
+ */
+export async function isCanonical(provider: Provider, receipt: Pick<TransactionReceipt, "blockNumber" | "blockHash">): Promise<boolean> {
+  const guarded = guardProvider(provider);
+  try {
+    const send = (guarded as { send?: (method: string, params: unknown[]) => Promise<unknown> }).send;
+    const hash =
+      typeof send === "function"
+        ? ((await send.call(guarded, "eth_getBlockByNumber", [`0x${receipt.blockNumber.toString(16)}`, false])) as { hash?: string } | null)?.hash
+        : (await guarded.getBlock(receipt.blockNumber))?.hash;
+    return typeof hash === "string" && hash.toLowerCase() === receipt.blockHash.toLowerCase();
+  } catch (error) {
+    throw toChequeError(error, "checking the block is canonical");
+  }
+}
+
+/** Waits for `required` confirmations; false if the including block left the canonical chain meanwhile. */
 async function waitForConfirmations(
   provider: Provider,
   receipt: TransactionReceipt,
   required: number,
   pollMs: number,
   onProgress?: (p: TxProgress) => void,
-): Promise<void> {
+): Promise<boolean> {
   for (;;) {
     const head = await provider.getBlockNumber();
     const confirmations = head - receipt.blockNumber + 1;
+    if (!(await isCanonical(provider, receipt))) return false;
     if (confirmations >= required) {
       onProgress?.({ stage: "confirmed", hash: receipt.hash, confirmations });
-      return;
+      return true;
     }
     onProgress?.({ stage: "confirming", hash: receipt.hash, confirmations, required });
     await sleep(pollMs);

@@ -97,6 +97,8 @@ export function progressReporter(): (p: TxProgress) => void {
         return say(`mined in block ${p.blockNumber}`);
       case "confirming":
         return say(`waiting for confirmations: ${p.confirmations}/${p.required}`);
+      case "reorged":
+        return say(`block ${p.blockNumber} left the chain in a reorganisation: waiting again`);
       case "confirmed":
         return say(`confirmed (${p.confirmations} confirmation${p.confirmations === 1 ? "" : "s"})`, true);
       case "dropped":
