@@ -56,6 +56,8 @@ const REVERT_ADVICE: Record<string, (args: readonly unknown[]) => string> = {
   ChequebookInvalidIssuerSignature: () => "the cheque's signature is not the issuer's: the cheque is forged or for another chain or chequebook",
   ChequebookInvalidBeneficiarySignature: () => "the beneficiary's signature does not match this sender, recipient, amount and fee",
   ChequebookCallerPayoutTooHigh: (a) => `the caller fee ${a[0]} exceeds the payout ${a[1]}: ask for a smaller fee`,
+  ChequebookCashoutWouldBounce: (a) => `only ${a[1]} of the ${a[0]} asked is payable now, and a relayed cash-out must pay in full: cash it yourself (a partial payment) or wait for a deposit`,
+  ReentrancyGuardReentrantCall: () => "the chequebook refused a call made from inside one of its own token transfers (a token callback re-entered it)",
   ChequebookCashoutAlreadyUsed: (a) => `this cash-out authorisation (${a[0]}) was used already (last ${a[1]}): cash directly or sign a later cheque`,
   ChequebookUnauthorized: (a) => `${a[0]} is not the chequebook's issuer: use the issuer's key`,
   ChequebookInsufficientLiquidity: (a) => `only ${a[0]} is liquid but ${a[1]} was asked: lower the amount or wait for hard deposits to be released`,

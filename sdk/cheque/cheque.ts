@@ -9,9 +9,11 @@ import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower, signDig
 
 import { ChequeError } from "../errors.js";
 import {
+  getBeneficiaryCashoutTypedData,
   getCashoutTypedData,
   getChequeTypedData,
   getCustomDecreaseTimeoutTypedData,
+  type BeneficiaryCashoutMessage,
   type CashoutMessage,
   type ChainId,
   type CustomDecreaseTimeoutMessage,
@@ -143,6 +145,32 @@ export async function signCashout(args: CashoutMessage & { signer: Signer; chain
 /** The address that signed a cash-out authorisation. */
 export function recoverCashoutSigner(args: CashoutMessage & { chainId: ChainId; signature: string }): string {
   return recoverAddress(hashCashout(args), toSignature(args.signature, "signature", "INVALID_ARGUMENT"));
+}
+
+function beneficiaryCashoutFields(args: BeneficiaryCashoutMessage & { chainId: ChainId }): BeneficiaryCashoutMessage & { chainId: ChainId } {
+  return { ...cashoutFields(args), beneficiary: toAddress(args.beneficiary, "beneficiary") };
+}
+
+/** The EIP-712 digest of a contract beneficiary's cash-out authorisation (what its ERC-1271 wallet must approve). */
+export function hashBeneficiaryCashout(args: BeneficiaryCashoutMessage & { chainId: ChainId }): string {
+  const { domain, types, message } = getBeneficiaryCashoutTypedData(beneficiaryCashoutFields(args));
+  return TypedDataEncoder.hash(domain, types, message);
+}
+
+/**
+ * Signs a contract beneficiary's cash-out authorisation with a key its wallet accepts (for example the wallet's
+ * owner). The chequebook checks it through the beneficiary's `isValidSignature`; EOA beneficiaries use
+ * {@link signCashout} instead.
+ *
+ * @returns the 65-byte signature as 0x-hex.
+ * @example
+ * const sig = await signBeneficiaryCashout({ signer: walletOwner, chainId, chequebook, beneficiary: wallet, sender: relayer, requestPayout, recipient: wallet, callerPayout: fee })
+ */
+export async function signBeneficiaryCashout(
+  args: BeneficiaryCashoutMessage & { signer: Signer; chainId: ChainId },
+): Promise<string> {
+  const { domain, types, message } = getBeneficiaryCashoutTypedData(beneficiaryCashoutFields(args));
+  return canonical(await args.signer.signTypedData(domain, types, message));
 }
 
 function timeoutFields(args: CustomDecreaseTimeoutMessage & { chainId: ChainId }) {

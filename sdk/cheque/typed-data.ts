@@ -43,6 +43,23 @@ export const CASHOUT_TYPES = {
   ],
 } as const satisfies Record<string, readonly TypedDataField[]>;
 
+/**
+ * `BeneficiaryCashout(address chequebook,address beneficiary,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)`:
+ * the cash-out authorisation a contract (ERC-1271) beneficiary approves. It names the beneficiary, so an approval
+ * given by one wallet cannot be used for another identity that accepts the same key. EOA beneficiaries keep
+ * signing Swarm's {@link CASHOUT_TYPES}; the chequebook accepts only this type through ERC-1271.
+ */
+export const BENEFICIARY_CASHOUT_TYPES = {
+  BeneficiaryCashout: [
+    { name: "chequebook", type: "address" },
+    { name: "beneficiary", type: "address" },
+    { name: "sender", type: "address" },
+    { name: "requestPayout", type: "uint256" },
+    { name: "recipient", type: "address" },
+    { name: "callerPayout", type: "uint256" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
 /** `CustomDecreaseTimeout(address chequebook,address beneficiary,uint256 decreaseTimeout)`, signed by the beneficiary. */
 export const CUSTOM_DECREASE_TIMEOUT_TYPES = {
   CustomDecreaseTimeout: [
@@ -77,6 +94,11 @@ export interface CashoutMessage {
   requestPayout: bigint;
   recipient: string;
   callerPayout: bigint;
+}
+
+/** The fields of a contract beneficiary's cash-out authorisation: a {@link CashoutMessage} naming its beneficiary. */
+export interface BeneficiaryCashoutMessage extends CashoutMessage {
+  beneficiary: string;
 }
 
 /** The fields of a custom decrease-timeout authorisation. */
@@ -144,6 +166,30 @@ export function getCashoutTypedData(
     primaryType: "Cashout",
     message: {
       chequebook: args.chequebook,
+      sender: args.sender,
+      requestPayout: BigInt(args.requestPayout),
+      recipient: args.recipient,
+      callerPayout: BigInt(args.callerPayout),
+    },
+  };
+}
+
+/**
+ * Typed data of the cash-out authorisation of a contract (ERC-1271) beneficiary: Swarm's Cashout plus the
+ * beneficiary it is for.
+ *
+ * @returns `{ domain, types, primaryType: "BeneficiaryCashout", message }`.
+ */
+export function getBeneficiaryCashoutTypedData(
+  args: BeneficiaryCashoutMessage & { chainId: ChainId },
+): TypedData<"BeneficiaryCashout", BeneficiaryCashoutMessage> {
+  return {
+    domain: getChequebookDomain(args.chainId),
+    types: copyTypes(BENEFICIARY_CASHOUT_TYPES),
+    primaryType: "BeneficiaryCashout",
+    message: {
+      chequebook: args.chequebook,
+      beneficiary: args.beneficiary,
       sender: args.sender,
       requestPayout: BigInt(args.requestPayout),
       recipient: args.recipient,

@@ -5,8 +5,8 @@
 import { Signature, type Signer } from "ethers";
 
 import {
+  getBeneficiaryCashoutTypedData,
   getCashoutTypedData,
-  getChequebookDomain,
   getChequeTypedData,
   getCustomDecreaseTimeoutTypedData,
 } from "../../sdk/cheque/typed-data.js";
@@ -38,22 +38,7 @@ export async function signCashout(
   return signer.signTypedData(domain, types, message);
 }
 
-/**
- * The Cashout an ERC-1271 beneficiary's wallet approves: the Swarm Cashout with the beneficiary named, so one
- * key's approval cannot serve two identities (an EOA and a wallet it owns). The contract's
- * `BENEFICIARY_CASHOUT_TYPEHASH` is the keccak of this type's string.
- */
-export const BENEFICIARY_CASHOUT_TYPES = {
-  BeneficiaryCashout: [
-    { name: "chequebook", type: "address" },
-    { name: "beneficiary", type: "address" },
-    { name: "sender", type: "address" },
-    { name: "requestPayout", type: "uint256" },
-    { name: "recipient", type: "address" },
-    { name: "callerPayout", type: "uint256" },
-  ],
-};
-
+/** The cash-out an ERC-1271 beneficiary's wallet approves (the SDK's BeneficiaryCashout typed data). */
 export async function signBeneficiaryCashout(
   signer: Signer,
   args: {
@@ -66,8 +51,8 @@ export async function signBeneficiaryCashout(
     chainId: bigint;
   },
 ): Promise<string> {
-  const { chainId, ...message } = args;
-  return signer.signTypedData(getChequebookDomain(chainId), BENEFICIARY_CASHOUT_TYPES, message);
+  const { domain, types, message } = getBeneficiaryCashoutTypedData(args);
+  return signer.signTypedData(domain, types, message);
 }
 
 export async function signCustomDecreaseTimeout(

@@ -5,6 +5,7 @@ import {
   ChequeError,
   getCashoutTypedData,
   getChequeTypedData,
+  hashBeneficiaryCashout,
   hashCashout,
   hashCheque,
   hashCustomDecreaseTimeout,
@@ -12,6 +13,7 @@ import {
   recoverCashoutSigner,
   recoverChequeSigner,
   recoverCustomDecreaseTimeoutSigner,
+  signBeneficiaryCashout,
   signCashout,
   signCheque,
   signCustomDecreaseTimeout,
@@ -100,6 +102,20 @@ describe("SDK cheques", function () {
     const tsig = await signCustomDecreaseTimeout({ ...timeout, signer: wallet });
     expect(recoverCustomDecreaseTimeoutSigner({ ...timeout, signature: tsig })).to.equal(wallet.address);
     expect(hashCustomDecreaseTimeout(timeout)).to.not.equal(hashCustomDecreaseTimeout({ ...timeout, decreaseTimeout: 3601n }));
+  });
+
+  it("signs a contract beneficiary's BeneficiaryCashout: it names the beneficiary, so one approval serves one identity", async function () {
+    const cashout = { chequebook: CHEQUEBOOK, beneficiary: BENEFICIARY, sender: BENEFICIARY, requestPayout: 10n, recipient: BENEFICIARY, callerPayout: 1n, chainId: 100n };
+    const sig = await signBeneficiaryCashout({ ...cashout, signer: wallet });
+    const digest = hashBeneficiaryCashout(cashout);
+    expect(SigningKey.recoverPublicKey(digest, sig)).to.equal(wallet.signingKey.publicKey);
+    expect(digest).to.not.equal(hashBeneficiaryCashout({ ...cashout, beneficiary: CHEQUEBOOK }));
+    expect(digest).to.not.equal(hashCashout(cashout));
+    // The struct hash from the type string, by hand: the contract's BENEFICIARY_CASHOUT_TYPEHASH.
+    const typehash = id("BeneficiaryCashout(address chequebook,address beneficiary,address sender,uint256 requestPayout,address recipient,uint256 callerPayout)");
+    const struct = keccak256(coder.encode(["bytes32", "address", "address", "address", "uint256", "address", "uint256"], [typehash, CHEQUEBOOK, BENEFICIARY, BENEFICIARY, 10n, BENEFICIARY, 1n]));
+    const domain = keccak256(coder.encode(["bytes32", "bytes32", "bytes32", "uint256"], [id("EIP712Domain(string name,string version,uint256 chainId)"), id("Chequebook"), id("1.0"), 100n]));
+    expect(digest).to.equal(keccak256(concat(["0x1901", domain, struct])));
   });
 
   describe("validation", function () {
