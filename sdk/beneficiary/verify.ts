@@ -17,6 +17,7 @@ import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
 import { chequebookAt, erc1271At, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
+import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
@@ -132,8 +133,9 @@ export class ChequeVerifier {
    * @throws ChequeError INVALID_ARGUMENT for a missing token or factory, a bad address or limit.
    */
   constructor(options: ChequeVerifierOptions) {
-    this.#provider = options.provider;
     this.chainId = BigInt(options.chainId);
+    // Every read gets the RPC deadline and the node's chain id is asked again after failures and periodically.
+    this.#provider = guardProvider(options.provider, { chainId: this.chainId });
     this.beneficiary = toAddress(options.beneficiary, "beneficiary");
     if (options.trustedFactories.length === 0) throw new ChequeError("INVALID_ARGUMENT", "trust at least one chequebook factory");
     this.#factories = options.trustedFactories.map((f, i) => toAddress(f, `trustedFactories[${i}]`));
