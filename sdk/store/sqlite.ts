@@ -125,19 +125,38 @@ export class SqliteChequeStore implements ChequeStore {
    * join the batch that commits once the lock is free.
    */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      try {
-        await this.#db.retry(() => this.#db.exec("BEGIN IMMEDIATE"));
-      } catch (cause) {
-        const error = isChequeError(cause)
-          ? cause
-          : new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
-        for (const item of this.#queue.splice(0)) item.reject(error);
-        break;
+    try {
+      while (this.#queue.length > 0) {
+        try {
+          await this.#db.retry(() => this.#db.exec("BEGIN IMMEDIATE"));
+        } catch (cause) {
+          const error = isChequeError(cause)
+            ? cause
+            : new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
+          for (const item of this.#queue.splice(0)) item.reject(error);
+          return;
+        }
+        const batch = this.#queue.splice(0);
+        try {
+          this.#commit(batch);
+        } catch (cause) {
+          // a savepoint could not even be taken: nothing of the batch is kept
+          this.#rollback();
+          const error = new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(cause as Error).message}`, { cause });
+          for (const item of batch) item.reject(error);
+        }
       }
-      this.#commit(this.#queue.splice(0));
+    } finally {
+      this.#draining = undefined;
     }
-    this.#draining = undefined;
+  }
+
+  #rollback(): void {
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch {
+      // already rolled back
+    }
   }
 
   /** Runs a batch inside the open transaction, each write in a savepoint of its own, and commits it. */
@@ -157,11 +176,7 @@ export class SqliteChequeStore implements ChequeStore {
     try {
       this.#db.exec("COMMIT");
     } catch (cause) {
-      try {
-        this.#db.exec("ROLLBACK");
-      } catch {
-        // already rolled back
-      }
+      this.#rollback();
       const error = new ChequeError("STORE_FAILURE", `committing to the cheque database failed: ${(cause as Error).message}`, { cause });
       for (const item of batch) item.reject(error);
       return;
