@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
 import { expect } from "chai";
+import fc from "fast-check";
 
 import { SqliteChequeStore, isChequeError, type SqliteBusyEvent } from "../../sdk/index.js";
 import { BOOK_A, BOOK_B, PEER_1, cheque } from "./store.behavior.js";
@@ -104,5 +105,73 @@ describe("SQLite store under another connection's write lock", function () {
     const reopened = SqliteChequeStore.open(path);
     expect((await reopened.getReceived(BOOK_A, PEER_1))!.cheque.cumulativePayout).to.equal(5n);
     await reopened.close();
+  });
+
+  it("writes queued while waiting join one batch: the stale one is refused, the others commit", async function () {
+    const path = join(dir, "batch.db");
+    const store = SqliteChequeStore.open(path, { busyTimeoutMs: 100_000 });
+    await store.putReceived(await cheque(BOOK_A, PEER_1, 1n));
+    const lock = holdWriteLock(path);
+    const five = store.putReceived(await cheque(BOOK_A, PEER_1, 5n));
+    for (let i = 0; i < 5; i++) await turn();
+    const four = store.putReceived(await cheque(BOOK_A, PEER_1, 4n)).then(() => "committed", (e: unknown) => e);
+    const other = store.putIssued(await cheque(BOOK_B, PEER_1, 9n));
+    lock.release();
+    await five;
+    await other;
+    expect(isChequeError(await four, "STALE_CHEQUE"), String(await four)).to.equal(true);
+    expect((await store.getReceived(BOOK_A, PEER_1))!.cheque.cumulativePayout).to.equal(5n);
+    expect(await store.totalIssued(BOOK_B)).to.equal(9n);
+    await store.close();
+  });
+
+  it("loses no write it confirmed and keeps none it refused, whatever another connection does with the lock", async function () {
+    // The adversary: another connection that takes and releases the write lock at any moment, for any number of
+    // turns, while writes are queued; some writes outlast the (short) busy timeout and must be refused whole.
+    type Op = { kind: "lock" } | { kind: "unlock" } | { kind: "write"; amount: number } | { kind: "turns"; n: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.constant({ kind: "lock" as const }),
+      fc.constant({ kind: "unlock" as const }),
+      fc.record({ kind: fc.constant("write" as const), amount: fc.integer({ min: 1, max: 30 }) }),
+      fc.record({ kind: fc.constant("turns" as const), n: fc.integer({ min: 0, max: 30 }) }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
+        const path = join(dir, `property-${run++}.db`);
+        const store = SqliteChequeStore.open(path, { busyTimeoutMs: 15 });
+        let lock: { release(): void } | undefined;
+        const outcomes: Array<Promise<{ amount: bigint; ok: boolean }>> = [];
+        for (const o of ops) {
+          if (o.kind === "lock" && lock === undefined) lock = holdWriteLock(path);
+          else if (o.kind === "unlock" && lock !== undefined) {
+            lock.release();
+            lock = undefined;
+          } else if (o.kind === "write") {
+            const amount = BigInt(o.amount);
+            const c = await cheque(BOOK_A, PEER_1, amount);
+            outcomes.push(
+              store.putReceived(c).then(
+                () => ({ amount, ok: true }),
+                (e: unknown) => {
+                  expect(isChequeError(e, "STORE_BUSY", "STALE_CHEQUE"), String(e)).to.equal(true);
+                  return { amount, ok: false };
+                },
+              ),
+            );
+          } else if (o.kind === "turns") for (let i = 0; i < o.n; i++) await turn();
+        }
+        lock?.release();
+        const settled = await Promise.all(outcomes);
+        await store.close();
+        const reopened = SqliteChequeStore.open(path);
+        const held = (await reopened.getReceived(BOOK_A, PEER_1))?.cheque.cumulativePayout ?? 0n;
+        await reopened.close();
+        const confirmed = settled.filter((r) => r.ok).map((r) => r.amount);
+        // what was confirmed is kept: the best cheque held is the highest one confirmed
+        expect(held).to.equal(confirmed.reduce((a, b) => (b > a ? b : a), 0n));
+      }),
+      { numRuns: 25 },
+    );
   });
 });
