@@ -56,6 +56,10 @@ export const ChequeErrorCode = {
   TIMEOUT: "TIMEOUT",
   /** The durable store failed to read or write. */
   STORE_FAILURE: "STORE_FAILURE",
+  /** The database file is open in another process (or already by this kind of store in this process); `details.path`. */
+  STORE_LOCKED: "STORE_LOCKED",
+  /** Another connection held the database's lock for longer than the store's `busyTimeoutMs`; `details.path`. */
+  STORE_BUSY: "STORE_BUSY",
   /** SWAP: the peer's terms are unacceptable (threshold below our minimum, another chain, token or phase). */
   PEER_REFUSED: "PEER_REFUSED",
   /** SWAP: serving the peer would take its debt past our disconnect threshold; it was disconnected. */

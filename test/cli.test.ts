@@ -3,6 +3,7 @@
  * its exit codes, including on bad input.
  */
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,5 +200,28 @@ describe("chequebook CLI", function () {
     const help = await cli(["--help"]);
     expect(help.code).to.equal(0);
     expect(help.stdout).to.match(/Exit codes/);
+  });
+
+  it("says the database is in use, naming it, while a running node owns it (exit code 8)", async function () {
+    const db = join(dir, "owned.db");
+    // A node process holding the file (the store lock test's worker opens a cheque store and stays up).
+    const node = spawn(process.execPath, ["--no-warnings", "--import", "tsx", join("test", "sdk", "store-lock-worker.ts"), db], { cwd: process.cwd() });
+    try {
+      const [first] = (await once(node.stdout, "data")) as [Buffer];
+      expect(first.toString()).to.equal("open\n");
+      const human = await cli(["status", "--db", db]);
+      expect(human.code).to.equal(8);
+      expect(human.stderr).to.include(db);
+      expect(human.stderr).to.match(/STORE_LOCKED.*in use by another process \(a running node owns it\)/);
+      const json = await cli(["status", "--json", "--db", db]);
+      expect(json.code).to.equal(8);
+      expect(json.json.error.code).to.equal("STORE_LOCKED");
+    } finally {
+      const exited = once(node, "exit");
+      node.kill("SIGKILL");
+      await exited;
+    }
+    // Once the node is gone the CLI opens the file.
+    expect((await cli(["status", "--json", "--db", db])).code).to.equal(0);
   });
 });

@@ -36,16 +36,56 @@ export interface ChequeFields {
 }
 
 /**
- * A well-formed copy of `cheque`: checksummed addresses, uint256 amount, canonical 65-byte signature.
- *
- * @throws ChequeError MALFORMED_CHEQUE if any field is malformed.
- * @example const clean = validateCheque(untrusted)
+ * The longest text accepted for each cheque field, checked before any conversion so that a hostile field costs its
+ * sender more than it costs us: an address is 42 characters, a uint256 at most 78 decimal digits (or 0x and 64 hex
+ * digits), a signature 0x and 130 hex digits.
  */
-export function validateCheque(cheque: unknown): SignedCheque {
+export const CHEQUE_FIELD_MAX_LENGTH = { chequebook: 42, beneficiary: 42, cumulativePayout: 78, signature: 132 } as const;
+
+type ChequeField = keyof typeof CHEQUE_FIELD_MAX_LENGTH;
+
+/**
+ * The four fields of an untrusted cheque, read once (a getter or proxy that throws is a malformed cheque), with
+ * every string field's length bounded and the amount's type checked before anything converts them.
+ */
+function boundedFields(cheque: unknown): Record<ChequeField, unknown> {
   if (typeof cheque !== "object" || cheque === null) {
     throw new ChequeError("MALFORMED_CHEQUE", "a cheque must be an object with chequebook, beneficiary, cumulativePayout and signature");
   }
-  const c = cheque as Record<string, unknown>;
+  let read: Record<ChequeField, unknown>;
+  try {
+    const c = cheque as Record<string, unknown>;
+    read = { chequebook: c.chequebook, beneficiary: c.beneficiary, cumulativePayout: c.cumulativePayout, signature: c.signature };
+  } catch (cause) {
+    throw new ChequeError("MALFORMED_CHEQUE", "a cheque's fields could not be read", { cause });
+  }
+  for (const field of Object.keys(CHEQUE_FIELD_MAX_LENGTH) as ChequeField[]) {
+    const value = read[field];
+    const limit = CHEQUE_FIELD_MAX_LENGTH[field];
+    if (typeof value === "string" && value.length > limit) {
+      throw new ChequeError("MALFORMED_CHEQUE", `${field} is too long: ${value.length} characters, at most ${limit}`, {
+        details: { field, length: value.length, limit },
+      });
+    }
+  }
+  const amount = read.cumulativePayout;
+  if (typeof amount !== "bigint" && typeof amount !== "number" && typeof amount !== "string") {
+    throw new ChequeError("MALFORMED_CHEQUE", "cumulativePayout must be an unsigned integer (bigint or decimal string)", {
+      details: { field: "cumulativePayout", type: typeof amount },
+    });
+  }
+  return read;
+}
+
+/**
+ * A well-formed copy of `cheque`: checksummed addresses, uint256 amount, canonical 65-byte signature. Every string
+ * field is bounded by {@link CHEQUE_FIELD_MAX_LENGTH} before it is converted.
+ *
+ * @throws ChequeError MALFORMED_CHEQUE if any field is malformed or too long (`details.field`, `details.limit`).
+ * @example const clean = validateCheque(untrusted)
+ */
+export function validateCheque(cheque: unknown): SignedCheque {
+  const c = boundedFields(cheque);
   return {
     chequebook: toAddress(c.chequebook, "chequebook", "MALFORMED_CHEQUE"),
     beneficiary: toAddress(c.beneficiary, "beneficiary", "MALFORMED_CHEQUE"),

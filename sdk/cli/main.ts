@@ -67,7 +67,8 @@ Options:
   -h, --help              this help
 
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 cheque refused, 4 funds (insufficient, nothing to cash, not worth the
-gas), 5 network, 6 transaction failed, 7 configuration (key, factory), 8 database.
+gas), 5 network, 6 transaction failed, 7 configuration (key, factory), 8 database (unreadable, or in use by a
+running node).
 `;
 
 interface Context {

@@ -42,6 +42,8 @@ const EXIT_BY_CODE: Partial<Record<ChequeErrorCode, number>> = {
   CONTRACT_REVERT: EXIT.TRANSACTION,
   OUT_OF_GAS: EXIT.TRANSACTION,
   STORE_FAILURE: EXIT.STORE,
+  STORE_LOCKED: EXIT.STORE,
+  STORE_BUSY: EXIT.STORE,
 };
 
 /** An error of the CLI itself (usage, configuration), with its exit code. */

@@ -3,18 +3,22 @@
  * The journal is WAL and every commit is `synchronous = FULL`, so a write that resolved survives a crash or a
  * power loss. Amounts are stored as decimal text: uint256 does not fit SQLite's 64-bit integers.
  *
- * One process should own a database file at a time. Every write goes through one queue: writes made in the same
- * turn of the event loop commit together (group commit), and each write resolves only after its commit.
+ * One process owns a database file at a time: opening takes an exclusive lock (see {@link SqliteFile}), and a second
+ * process is refused with STORE_LOCKED. Every write goes through one queue: writes made in the same turn of the
+ * event loop commit together (group commit), and each write resolves only after its commit. When another connection
+ * holds the write lock, the queue waits for it asynchronously (the event loop keeps running) and fails with
+ * STORE_BUSY after `busyTimeoutMs`.
  *
  * NOTE: on Node 22, loading `node:sqlite` prints one ExperimentalWarning.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { StatementSync } from "node:sqlite";
 
 import { getAddress } from "ethers";
 
 import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { requireHigher } from "./rules.js";
+import { SqliteFile, isSqliteBusy, type SqliteBusyOptions } from "./sqlite-file.js";
 import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
 
 const SCHEMA_VERSION = 1;
@@ -41,38 +45,56 @@ CREATE TABLE IF NOT EXISTS chequebooks (
 
 type Row = Record<string, unknown>;
 
+/** A write waiting in the group-commit queue. */
+interface QueuedWrite {
+  work: () => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Options of {@link SqliteChequeStore.open}: how long writes wait for another connection's lock. */
+export type SqliteStoreOptions = SqliteBusyOptions;
+
 const lower = (a: string) => a.toLowerCase();
 
 export class SqliteChequeStore implements ChequeStore {
   readonly path: string;
-  #db: DatabaseSync;
+  #db: SqliteFile;
   #stmts = new Map<string, StatementSync>();
-  #queue: Array<{ work: () => void; resolve: () => void; reject: (error: unknown) => void }> = [];
-  #flushScheduled = false;
+  #queue: QueuedWrite[] = [];
+  /** The running drain of the write queue, if any. */
+  #draining: Promise<void> | undefined;
 
   /**
-   * Opens (creating if needed) the database at `path`.
+   * Opens (creating if needed) the database at `path`, taking this process's exclusive lock on it.
    *
-   * @throws ChequeError STORE_FAILURE if the file cannot be opened or has a newer schema.
+   * @param options.busyTimeoutMs - total milliseconds a write may wait for another connection's lock (default 5000).
+   * @param options.onBusy - called on each retry while waiting.
+   * @throws ChequeError STORE_LOCKED if another process (or another cheque store in this process) has the file open;
+   * STORE_BUSY if creating or upgrading it finds it locked; STORE_FAILURE if it cannot be opened or has a newer schema.
    * @example const store = SqliteChequeStore.open("./node-data/cheques.db")
    */
-  static open(path: string): SqliteChequeStore {
-    return new SqliteChequeStore(path);
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteChequeStore {
+    return new SqliteChequeStore(path, options);
   }
 
-  private constructor(path: string) {
+  private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
+    this.#db = SqliteFile.open(path, { ...options, owner: "cheque store" });
     try {
-      this.#db = new DatabaseSync(path);
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
       const version = Number((this.#db.prepare("PRAGMA user_version").get() as Row).user_version);
       if (version > SCHEMA_VERSION) {
         throw new ChequeError("STORE_FAILURE", `${path} was written by a newer version (schema ${version}); upgrade the SDK`);
       }
+      // On a current database these change nothing and take no write lock.
       this.#db.exec(SCHEMA);
-      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      if (version !== SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     } catch (cause) {
+      this.#db.close();
       if (isChequeError(cause)) throw cause;
+      if (isSqliteBusy(cause)) {
+        throw new ChequeError("STORE_BUSY", `${path} is locked by another connection while its tables are created: retry`, { details: { path }, cause });
+      }
       throw new ChequeError("STORE_FAILURE", `cannot open the cheque database ${path}: ${(cause as Error).message}`, { cause });
     }
   }
@@ -94,24 +116,52 @@ export class SqliteChequeStore implements ChequeStore {
   #enqueue(work: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ work, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      this.#draining ??= new Promise<void>((next) => setImmediate(next)).then(() => this.#drain());
     });
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#queue.splice(0);
-    const outcomes: unknown[] = [];
+  /**
+   * Commits queued writes until none is left. Waiting for the write lock is asynchronous: writes queued meanwhile
+   * join the batch that commits once the lock is free.
+   */
+  async #drain(): Promise<void> {
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
-    } catch (cause) {
-      const error = new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
-      for (const item of batch) item.reject(error);
-      return;
+      while (this.#queue.length > 0) {
+        try {
+          await this.#db.retry(() => this.#db.exec("BEGIN IMMEDIATE"));
+        } catch (cause) {
+          const error = isChequeError(cause)
+            ? cause
+            : new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
+          for (const item of this.#queue.splice(0)) item.reject(error);
+          return;
+        }
+        const batch = this.#queue.splice(0);
+        try {
+          this.#commit(batch);
+        } catch (cause) {
+          // a savepoint could not even be taken: nothing of the batch is kept
+          this.#rollback();
+          const error = new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(cause as Error).message}`, { cause });
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
     }
+  }
+
+  #rollback(): void {
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch {
+      // already rolled back
+    }
+  }
+
+  /** Runs a batch inside the open transaction, each write in a savepoint of its own, and commits it. */
+  #commit(batch: QueuedWrite[]): void {
+    const outcomes: unknown[] = [];
     for (const item of batch) {
       this.#db.exec("SAVEPOINT item");
       try {
@@ -126,11 +176,7 @@ export class SqliteChequeStore implements ChequeStore {
     try {
       this.#db.exec("COMMIT");
     } catch (cause) {
-      try {
-        this.#db.exec("ROLLBACK");
-      } catch {
-        // already rolled back
-      }
+      this.#rollback();
       const error = new ChequeError("STORE_FAILURE", `committing to the cheque database failed: ${(cause as Error).message}`, { cause });
       for (const item of batch) item.reject(error);
       return;
@@ -138,12 +184,12 @@ export class SqliteChequeStore implements ChequeStore {
     batch.forEach((item, i) => (outcomes[i] === undefined ? item.resolve() : item.reject(outcomes[i])));
   }
 
-  #read<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (cause) {
+  /** A read, retried asynchronously while another connection holds a lock that blocks it. */
+  #read<T>(work: () => T): Promise<T> {
+    return this.#db.retry(work).catch((cause: unknown) => {
+      if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `reading the cheque database failed: ${(cause as Error).message}`, { cause });
-    }
+    });
   }
 
   #cheque(row: Row): SignedCheque {
@@ -322,11 +368,11 @@ export class SqliteChequeStore implements ChequeStore {
     if (!this.#db.isOpen) throw new ChequeError("STORE_FAILURE", "the cheque database is closed");
   }
 
+  /** Commits the queued writes (waiting for them), then closes the database and releases its lock. */
   async close(): Promise<void> {
-    // let queued writes commit first
-    while (this.#queue.length > 0 || this.#flushScheduled) await new Promise((resolve) => setImmediate(resolve));
+    while (this.#draining !== undefined) await this.#draining;
     this.#stmts.clear();
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 
   #withChecksums(c: SignedCheque): SignedCheque {
