@@ -96,7 +96,8 @@ interface CoverSnapshot extends CoverFigures {
   at: number;
 }
 
-const ERC1271_MAGIC = "0x1626ba7e";
+/** The ERC-1271 magic value as the 32-byte word the chequebook compares the answer's first word with. */
+const ERC1271_MAGIC_WORD = "0x1626ba7e" + "0".repeat(56);
 
 /**
  * Verifies cheques for one beneficiary, caching what it learns about chequebooks.
@@ -295,16 +296,20 @@ export class ChequeVerifier {
       });
     }
     if (info.issuerIsContract) {
-      const digest = bytesToHex(digestBytes);
+      // Asked as the chequebook asks (it is the caller), and the answer read as it reads it (OpenZeppelin's
+      // SignatureChecker: at least 32 bytes, the first word exactly the magic value): a wallet that tells an
+      // anonymous eth_call one thing and the chequebook another, or pads the magic with junk that a bytes4
+      // decoder drops, must not get a cheque accepted that the chequebook refuses.
+      const data = erc1271At(info.issuer, this.#provider).interface.encodeFunctionData("isValidSignature", [bytesToHex(digestBytes), c.signature]);
       let answer: string;
       try {
-        answer = (await erc1271At(info.issuer, this.#provider).getFunction("isValidSignature").staticCall(digest, c.signature, { gasLimit: this.#gasLimit })) as string;
+        answer = await this.#provider.call({ from: c.chequebook, to: info.issuer, data, gasLimit: this.#gasLimit });
       } catch (error) {
         const e = toChequeError(error, "asking the issuer contract (ERC-1271)");
         if (e.code === "RPC_UNAVAILABLE") throw e;
         answer = "0x"; // reverted, out of gas under our cap, or an undecodable answer: a refusal, not an outage
       }
-      if (answer === ERC1271_MAGIC) return { revocable: true };
+      if (answer.length >= 66 && answer.slice(0, 66).toLowerCase() === ERC1271_MAGIC_WORD) return { revocable: true };
       reason = "erc1271-failed";
     }
     throw new ChequeError("INVALID_SIGNATURE", `the cheque is not signed by the chequebook's issuer ${info.issuer}: forged, or for another chain`, {
