@@ -1,0 +1,83 @@
+/**
+ * Review of issue 9, point 4: not only issues compete for a chequebook's funds. A withdrawal or a hard-deposit
+ * increase made through the SDK while cheques are issued, or through another handle on the same store, must not
+ * leave an issued cheque unpayable. Property: every cheque issued and not yet paid stays payable, all at once.
+ */
+import { expect } from "chai";
+import { Wallet } from "ethers";
+
+import { ChequebookIssuer, MemoryChequeStore, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
+import { networkHelpers } from "../helpers/setup.js";
+import { UNIT, rejection, sdkFixture, type SdkFixture } from "./helpers.js";
+
+/** A store whose `putIssued` waits for `gate`: the issue commits only after the racing transaction was sent. */
+function gatedStore(inner: ChequeStore, gate: Promise<void>): ChequeStore {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (key !== "putIssued") return value.bind(target);
+      return async (...args: unknown[]) => {
+        await gate;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Cashes `cheque` as its beneficiary (a random key, funded with gas) and returns what was paid. */
+async function cash(f: SdkFixture, key: Wallet, cheque: SignedCheque): Promise<bigint> {
+  const beneficiary = key.connect(f.chequebook.runner!.provider);
+  await (await f.deployer.sendTransaction({ to: beneficiary.address, value: 10n ** 18n })).wait();
+  const before = await f.token.balanceOf(beneficiary.address);
+  await (await f.chequebook.connect(beneficiary as never).cashChequeBeneficiary(beneficiary.address, cheque.cumulativePayout, cheque.signature)).wait();
+  return (await f.token.balanceOf(beneficiary.address)) - before;
+}
+
+describe("SDK issuer: withdrawals and hard deposits against issued cheques", function () {
+  this.timeout(120_000);
+
+  it("a withdrawal racing an issue of the same money: never both (the issued cheque is paid in full)", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    let sent!: () => void;
+    const withdrawalSent = new Promise<void>((resolve) => (sent = resolve));
+    const store = gatedStore(new MemoryChequeStore(), withdrawalSent);
+    const issuer = await ChequebookIssuer.connect({
+      signer: f.issuer,
+      chequebook: f.address,
+      store,
+      tx: { onProgress: (p) => p.stage === "sent" && sent() },
+    });
+    const payee = Wallet.createRandom();
+    const [withdrawal, issue] = await Promise.allSettled([issuer.withdraw(1000n * UNIT), issuer.issueCheque(payee.address, 1000n * UNIT)]);
+    for (const r of [withdrawal, issue]) if (r.status === "rejected") expect(isChequeError(r.reason, "INSUFFICIENT_FUNDS"), String(r.reason)).to.equal(true);
+    expect([withdrawal, issue].filter((r) => r.status === "fulfilled"), "both the withdrawal and the issue of the same 1,000 succeeded").to.have.length(1);
+    if (issue.status === "fulfilled") expect(await cash(f, payee, issue.value.cheque)).to.equal(1000n * UNIT);
+  });
+
+  it("refuses to raise a hard deposit with the liquid money that backs another beneficiary's cheque", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const issuer = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: new MemoryChequeStore() });
+    const payee = Wallet.createRandom();
+    const { cheque } = await issuer.issueCheque(payee.address, 1000n * UNIT);
+    const e = await rejection(() => issuer.increaseHardDeposit(Wallet.createRandom().address, 1000n * UNIT));
+    expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+    expect(e.details).to.deep.include({ available: 0n, requested: 1000n * UNIT });
+    // A hard deposit for the cheque's own beneficiary reserves money that already backs it: allowed.
+    await issuer.increaseHardDeposit(payee.address, 1000n * UNIT);
+    expect(await cash(f, payee, cheque)).to.equal(1000n * UNIT);
+  });
+
+  it("a withdrawal through one handle is seen by another handle's cached reading (balanceCacheMs)", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const store = new MemoryChequeStore();
+    const one = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store, balanceCacheMs: 3_600_000 });
+    const two = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
+    await one.issueCheque(Wallet.createRandom().address, 100n * UNIT); // caches the chain's figures: a balance of 1,000
+    await two.withdraw(900n * UNIT); // leaves exactly what the first cheque needs
+    const payee = Wallet.createRandom();
+    const e = await rejection(() => one.issueCheque(payee.address, 900n * UNIT));
+    expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+    expect(e.details).to.deep.include({ available: 0n });
+  });
+});
