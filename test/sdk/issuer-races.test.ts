@@ -4,7 +4,7 @@
  * leave an issued cheque unpayable. Property: every cheque issued and not yet paid stays payable, all at once.
  */
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Wallet, type HDNodeWallet } from "ethers";
 
 import { ChequebookIssuer, MemoryChequeStore, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
 import { networkHelpers } from "../helpers/setup.js";
@@ -26,7 +26,7 @@ function gatedStore(inner: ChequeStore, gate: Promise<void>): ChequeStore {
 }
 
 /** Cashes `cheque` as its beneficiary (a random key, funded with gas) and returns what was paid. */
-async function cash(f: SdkFixture, key: Wallet, cheque: SignedCheque): Promise<bigint> {
+async function cash(f: SdkFixture, key: HDNodeWallet, cheque: SignedCheque): Promise<bigint> {
   const beneficiary = key.connect(f.chequebook.runner!.provider);
   await (await f.deployer.sendTransaction({ to: beneficiary.address, value: 10n ** 18n })).wait();
   const before = await f.token.balanceOf(beneficiary.address);
