@@ -8,8 +8,9 @@
  * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain, within a gas cap);
  * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts).
  * Facts about a chequebook (issuer, factory, token) never change, so they are learnt once and cached, in memory
- * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and at most
- * one batched request (or none, within `solvency.cacheMs`) for check 6.
+ * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and, for
+ * check 6, two requests (the latest block, then the figures at that block in one batch), or none within
+ * `solvency.cacheMs`. An ERC-1271 issuer costs one eth_call more, within the gas cap.
  */
 import { type Provider } from "ethers";
 
@@ -323,19 +324,23 @@ export class ChequeVerifier {
     if (snap === undefined || this.#now() - snap.at >= this.#cacheMs) {
       const book = chequebookAt(c.chequebook, this.#provider);
       const knownDefault = this.#defaultTimeout.get(c.chequebook);
-      // One round trip: ethers batches calls issued together into one JSON-RPC request.
-      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout, block] = await rpc("reading the chequebook's cover", () =>
+      // All figures at one block: a node answers each call of a batch at its own "latest", and our own cash-out
+      // mined between the liquid balance and paidOut would count its money twice. So two round trips: the block,
+      // then the figures at it (one batch: ethers batches calls issued together).
+      const block = await rpc("reading the latest block", () => this.#provider.getBlock("latest"));
+      if (block === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block");
+      const overrides = { blockTag: block.number };
+      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout] = await rpc("reading the chequebook's cover", () =>
         Promise.all([
-          book.getFunction("liquidBalanceFor")(this.beneficiary) as Promise<bigint>,
-          book.getFunction("paidOut")(this.beneficiary) as Promise<bigint>,
-          book.getFunction("hardDeposits")(this.beneficiary) as Promise<[bigint, bigint, bigint, bigint]>,
+          book.getFunction("liquidBalanceFor")(this.beneficiary, overrides) as Promise<bigint>,
+          book.getFunction("paidOut")(this.beneficiary, overrides) as Promise<bigint>,
+          book.getFunction("hardDeposits")(this.beneficiary, overrides) as Promise<[bigint, bigint, bigint, bigint]>,
           knownDefault ?? (book.getFunction("defaultHardDepositTimeout")() as Promise<bigint>),
-          hard ? this.#provider.getBlock("latest") : undefined,
         ]),
       );
       this.#defaultTimeout.set(c.chequebook, defaultTimeout);
       const [hardDeposit, decreaseAmount, timeout, canBeDecreasedAt] = hardDeposits;
-      const chainTime = block === undefined || block === null ? 0n : BigInt(block.timestamp);
+      const chainTime = hard ? BigInt(block.timestamp) : 0n;
       snap = { liquidBalanceFor, paidOut, hardDeposit, decreaseAmount, canBeDecreasedAt, effectiveTimeout: timeout !== 0n ? timeout : defaultTimeout, chainTime, at: this.#now() };
       this.#cover.set(c.chequebook, snap);
     }
