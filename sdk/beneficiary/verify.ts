@@ -6,7 +6,8 @@
  * 4. the provider is on our chain (once), the chequebook was deployed by a trusted factory and pays in the accepted
  *    token (learnt once; refusals remembered for a while);
  * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain, within a gas cap);
- * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts).
+ * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts); a
+ *    cheque not above what the chequebook already paid us is stale, whatever the store holds.
  * Facts about a chequebook (issuer, factory, token) never change, so they are learnt once and cached, in memory
  * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and, for
  * check 6, two requests (the latest block, then the figures at that block in one batch), or none within
@@ -76,7 +77,10 @@ export interface ChequeVerifierOptions {
 /** The outcome of a successful verification. */
 export interface VerifiedCheque {
   cheque: SignedCheque;
-  /** What this cheque adds to the last one held: the amount to credit. */
+  /**
+   * The amount to credit: what this cheque adds to the last one held, or to what the chequebook has paid us on
+   * chain if that is more (a store that lost or never had the last cheques).
+   */
   increment: bigint;
   /** The cumulative payout of the last cheque held (0 if none). */
   previous: bigint;
@@ -200,8 +204,16 @@ export class ChequeVerifier {
     const { revocable } = await this.#checkSignature(c, info);
     // 6. solvency
     const { cover, shortfall } = await this.#coverFor(c, revocable);
+    // What the chequebook paid us is on chain, whatever the store remembers (lost, restored from an older copy, or
+    // shared by two nodes): a cheque already paid is worth nothing, and a higher one only what it adds to it.
+    if (c.cumulativePayout <= cover.paidOut) {
+      throw new ChequeError("STALE_CHEQUE", `the cheque (${c.cumulativePayout}) is not above what the chequebook has already paid us (${cover.paidOut})`, {
+        details: { chequebook: c.chequebook, offered: c.cumulativePayout, held: previous, paidOut: cover.paidOut },
+      });
+    }
     const flagged = applySolvencyPolicy({ chequebook: c.chequebook, policy: this.#policy, cover, minTimeout: this.#minTimeout, ...(shortfall === undefined ? {} : { shortfall }) });
-    return { cheque: c, increment, previous, flagged, cashNow: revocable, cover };
+    const credit = cover.paidOut > previous ? c.cumulativePayout - cover.paidOut : increment;
+    return { cheque: c, increment: credit, previous, flagged, cashNow: revocable, cover };
   }
 
   /**
