@@ -6,7 +6,8 @@ pragma solidity 0.8.30;
 contract DeceptiveERC1271Wallet {
     enum Mode {
         DirtyMagic, // returns the magic value followed by non-zero bytes in the same word (ethers reads bytes4, OZ the word)
-        OnlyForCodelessCallers // approves when the caller has no code (an eth_call), refuses when a contract (the chequebook) asks
+        OnlyForCodelessCallers, // approves when the caller has no code (an eth_call), refuses when a contract (the chequebook) asks
+        OnlyWhenOriginIsCaller // approves when tx.origin is the caller: an eth_call made "from" the chequebook, never a real cash-out
     }
 
     Mode public mode;
@@ -22,6 +23,7 @@ contract DeceptiveERC1271Wallet {
                 return(0x00, 0x20)
             }
         }
-        return msg.sender.code.length == 0 ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+        if (mode == Mode.OnlyForCodelessCallers) return msg.sender.code.length == 0 ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+        return tx.origin == msg.sender ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
     }
 }

@@ -23,6 +23,7 @@ describe("SDK verification: ERC-1271 answers read as the chequebook reads them",
   for (const [mode, name] of [
     [0, "the magic value followed by non-zero bytes"],
     [1, "approval only to callers without code (the chequebook is refused)"],
+    [2, "approval only when tx.origin is the caller (never in a real cash-out)"],
   ] as const) {
     it(`refuses a cheque whose issuer wallet answers with ${name}: the chequebook would not pay it`, async function () {
       const f = await networkHelpers.loadFixture(deceptiveFixture);
