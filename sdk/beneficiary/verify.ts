@@ -5,7 +5,8 @@
  * 3. above the last cheque held from that chequebook, by at least the minimum increment (local: no RPC call);
  * 4. the provider is on our chain (once), the chequebook was deployed by a trusted factory and pays in the accepted
  *    token (learnt once; refusals remembered for a while);
- * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain, within a gas cap);
+ * 5. the signature is the issuer's (for an ERC-1271 issuer, the chequebook itself is asked: a simulated cash-out
+ *    within a gas cap);
  * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts); a
  *    cheque not above what the chequebook already paid us is stale, whatever the store holds.
  * Facts about a chequebook (issuer, factory, token) never change, so they are learnt once and cached, in memory
@@ -15,10 +16,10 @@
  */
 import { type Provider } from "ethers";
 
-import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
+import { chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
-import { chequebookAt, erc1271At, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
+import { chequebookAt, chequebookInterface, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
@@ -42,7 +43,10 @@ export type { RefusalCacheOptions } from "./refusal-cache.js";
 export interface VerifierLimits {
   /** The least a cheque must add to the last one held; checked before any RPC call. Default 1 (any increase). */
   minIncrement?: bigint;
-  /** The gas an ERC-1271 `isValidSignature` eth_call may use; beyond it the signature is refused. Default 300,000. */
+  /**
+   * The gas the eth_call checking an ERC-1271 signature may use: a simulated cash-out of the cheque, the wallet's
+   * `isValidSignature` included; beyond it the signature is refused. Default 300,000.
+   */
   erc1271GasLimit?: bigint;
   /** The memory of refused chequebooks (unknown, untrusted factory, wrong token). */
   unknownChequebooks?: RefusalCacheOptions;
@@ -101,8 +105,8 @@ interface CoverSnapshot extends CoverFigures {
   at: number;
 }
 
-/** The ERC-1271 magic value as the 32-byte word the chequebook compares the answer's first word with. */
-const ERC1271_MAGIC_WORD = "0x1626ba7e" + "0".repeat(56);
+/** The chequebook's cash-out reverts that come after its signature check: the signature held. */
+const AFTER_SIGNATURE_CHECK = new Set(["ChequebookChequeAlreadyCashed", "ChequebookNoLiquidity"]);
 
 /**
  * Verifies cheques for one beneficiary, caching what it learns about chequebooks.
@@ -291,9 +295,9 @@ export class ChequeVerifier {
 
   /**
    * Checks the issuer's signature: ECDSA first (local; the chequebook tries it first too, so such a signature
-   * cannot be revoked), then ERC-1271 within the gas cap, unless revocable signatures are refused anyway
-   * (REVOCABLE_ISSUER, without the call). Any failure of the wallet's answer is a refusal; only an unreachable
-   * node is an outage.
+   * cannot be revoked), then, for a contract issuer, a simulated cash-out within the gas cap (the chequebook asks
+   * the wallet and reads its answer), unless revocable signatures are refused anyway (REVOCABLE_ISSUER, without
+   * the call). Any failure of the wallet's answer is a refusal; only an unreachable node is an outage.
    *
    * @returns whether the signature holds only through ERC-1271 (revocable by the issuer contract).
    */
@@ -301,33 +305,36 @@ export class ChequeVerifier {
     const digestBytes = chequeDigestBytes(c.chequebook, c.beneficiary, c.cumulativePayout, this.chainId);
     const signer = recoverAddressLower(digestBytes, hexToBytes(c.signature));
     if (signer === info.issuer.toLowerCase()) return { revocable: false };
-    let reason = "not-the-issuer";
     if (info.issuerIsContract && this.#revocable === "refuse") {
       // Whatever the wallet would answer, we refuse: no need to pay for its eth_call.
       throw new ChequeError("REVOCABLE_ISSUER", `the issuer ${info.issuer} is a contract and the cheque is not signed by a key: an ERC-1271 signature can be revoked at will, and we refuse them`, {
         details: { chequebook: c.chequebook, issuer: info.issuer },
       });
     }
-    if (info.issuerIsContract) {
-      // Asked as the chequebook asks (it is the caller), and the answer read as it reads it (OpenZeppelin's
-      // SignatureChecker: at least 32 bytes, the first word exactly the magic value): a wallet that tells an
-      // anonymous eth_call one thing and the chequebook another, or pads the magic with junk that a bytes4
-      // decoder drops, must not get a cheque accepted that the chequebook refuses.
-      const data = erc1271At(info.issuer, this.#provider).interface.encodeFunctionData("isValidSignature", [bytesToHex(digestBytes), c.signature]);
-      let answer: string;
-      try {
-        answer = await this.#provider.call({ from: c.chequebook, to: info.issuer, data, gasLimit: this.#gasLimit });
-      } catch (error) {
-        const e = toChequeError(error, "asking the issuer contract (ERC-1271)");
-        if (e.code === "RPC_UNAVAILABLE") throw e;
-        answer = "0x"; // reverted, out of gas under our cap, or an undecodable answer: a refusal, not an outage
-      }
-      if (answer.length >= 66 && answer.slice(0, 66).toLowerCase() === ERC1271_MAGIC_WORD) return { revocable: true };
-      reason = "erc1271-failed";
-    }
+    if (info.issuerIsContract && (await this.#chequebookAccepts(c))) return { revocable: true };
+    const reason = info.issuerIsContract ? "erc1271-failed" : "not-the-issuer";
     throw new ChequeError("INVALID_SIGNATURE", `the cheque is not signed by the chequebook's issuer ${info.issuer}: forged, or for another chain`, {
       details: { chequebook: c.chequebook, issuer: info.issuer, recovered: signer, reason },
     });
+  }
+
+  /**
+   * Whether the chequebook itself takes `c`'s signature: a cash-out of it simulated exactly as we would send it
+   * (from us, to the chequebook), within the gas cap. The wallet is asked by the chequebook, with us as tx.origin,
+   * and its answer read by the chequebook's own code: a wallet that answers an eth_call differently (by caller,
+   * origin, or a bytes4 padded with junk) gains nothing. A revert after the signature check (already cashed, nothing
+   * liquid) still proves the signature; any other failure refuses it. Only an unreachable node is an outage.
+   */
+  async #chequebookAccepts(c: SignedCheque): Promise<boolean> {
+    const data = chequebookInterface.encodeFunctionData("cashChequeBeneficiary", [this.beneficiary, c.cumulativePayout, c.signature]);
+    try {
+      await this.#provider.call({ from: this.beneficiary, to: c.chequebook, data, gasLimit: this.#gasLimit });
+      return true;
+    } catch (error) {
+      const e = toChequeError(error, "simulating a cash-out of the cheque");
+      if (e.code === "RPC_UNAVAILABLE") throw e;
+      return e.code === "CONTRACT_REVERT" && AFTER_SIGNATURE_CHECK.has(String(e.details.errorName));
+    }
   }
 
   async #coverFor(c: SignedCheque, revocable: boolean): Promise<{ cover: Cover; shortfall?: "timeout-too-short" | "decrease-pending" }> {
