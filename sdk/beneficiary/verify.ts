@@ -372,7 +372,8 @@ export class ChequeVerifier {
     const clock = BigInt(Math.floor(this.#now() / 1000));
     const now = clock > aged ? clock : aged;
     const { covered, coveredUntil, shortfall } = hardDepositCover({ figures, readAt: chainTime, now, minTimeout: this.#minTimeout });
-    const cover: Cover = { ...figures, required, covered, coveredUntil, issuerCanRevoke: revocable };
+    // A revocable signature holds for no time: the issuer can take it back at the next block.
+    const cover: Cover = { ...figures, required, covered, coveredUntil: revocable ? 0n : coveredUntil, issuerCanRevoke: revocable };
     return shortfall === undefined ? { cover } : { cover, shortfall };
   }
 }
