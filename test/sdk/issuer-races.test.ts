@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import { Wallet, type HDNodeWallet } from "ethers";
 
-import { ChequebookIssuer, MemoryChequeStore, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
-import { networkHelpers } from "../helpers/setup.js";
+import { ChequebookIssuer, MemoryChequeStore, chequebookInterface, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
+import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, rejection, sdkFixture, type SdkFixture } from "./helpers.js";
 
 /** A store whose `putIssued` waits for `gate`: the issue commits only after the racing transaction was sent. */
@@ -77,6 +77,44 @@ describe("SDK issuer: withdrawals and hard deposits against issued cheques", fun
     await two.withdraw(900n * UNIT); // leaves exactly what the first cheque needs
     const payee = Wallet.createRandom();
     const e = await rejection(() => one.issueCheque(payee.address, 900n * UNIT));
+    expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+    expect(e.details).to.deep.include({ available: 0n });
+  });
+
+  it("a reading that started before a withdrawal and ends after it is not cached for later issues", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const store = new MemoryChequeStore();
+    const one = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store, balanceCacheMs: 3_600_000 });
+    const two = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
+    await one.issueCheque(Wallet.createRandom().address, 100n * UNIT);
+
+    // The node answers one's read of balance() at the block before the withdrawal; the answer arrives after it.
+    const provider = ethers.provider as unknown as { call: (tx: { data?: string }) => Promise<string> };
+    const call = provider.call;
+    const balanceSel = chequebookInterface.getFunction("balance")!.selector;
+    let dispatched!: () => void, release!: () => void;
+    const readDispatched = new Promise<void>((r) => (dispatched = r));
+    const released = new Promise<void>((r) => (release = r));
+    let held = false;
+    provider.call = function (tx) {
+      if (!held && tx.data === balanceSel) {
+        held = true;
+        const answer = call.call(ethers.provider, tx);
+        dispatched();
+        return answer.then(async (a) => (await released, a));
+      }
+      return call.call(ethers.provider, tx);
+    };
+    try {
+      const reading = one.balances();
+      await readDispatched;
+      await two.withdraw(900n * UNIT); // leaves exactly what the first cheque needs
+      release();
+      await reading;
+    } finally {
+      provider.call = call;
+    }
+    const e = await rejection(() => one.issueCheque(Wallet.createRandom().address, 900n * UNIT));
     expect(e.code).to.equal("INSUFFICIENT_FUNDS");
     expect(e.details).to.deep.include({ available: 0n });
   });
