@@ -267,13 +267,15 @@ export class ChequebookIssuer {
     const snap = this.#shared.snapshots.get(this.chequebook);
     const covers = (f: ChainFunds) => f.accounts === undefined || beneficiary === undefined || f.accounts.has(beneficiary);
     if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
+    const writes = this.#shared.writes.get(this.chequebook) ?? 0;
     const funds = await readChainFunds({
       provider: this.#provider(),
       chequebook: this.chequebook,
       beneficiaries: async () => [...(await this.#store.listIssued(this.chequebook)).map((i) => i.cheque.beneficiary), ...(beneficiary === undefined ? [] : [beneficiary])],
       withAccounts,
     });
-    this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now() });
+    // A write that ended meanwhile may or may not be in this reading: use it now, but do not keep it.
+    if ((this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now() });
     return funds;
   }
 
@@ -371,7 +373,8 @@ export class ChequebookIssuer {
       const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
       return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
     } finally {
-      // Mined, failed or unknown: any handle's cached reading may be out of date.
+      // Mined, failed or unknown: any handle's cached reading, or one under way, may be out of date.
+      this.#shared.writes.set(this.chequebook, (this.#shared.writes.get(this.chequebook) ?? 0) + 1);
       this.#shared.snapshots.delete(this.chequebook);
     }
   }
