@@ -4,6 +4,7 @@
  * leave an issued cheque unpayable. Property: every cheque issued and not yet paid stays payable, all at once.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { Wallet, type HDNodeWallet } from "ethers";
 
 import { ChequebookIssuer, MemoryChequeStore, chequebookInterface, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
@@ -24,6 +25,19 @@ function gatedStore(inner: ChequeStore, gate: Promise<void>): ChequeStore {
     },
   });
 }
+
+/** A store whose every call is released by the fast-check scheduler, so the property explores interleavings. */
+function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => s.schedule(Promise.resolve(), String(key)).then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
+
+const PAYEES = Array.from({ length: 3 }, () => Wallet.createRandom().address);
 
 /** Cashes `cheque` as its beneficiary (a random key, funded with gas) and returns what was paid. */
 async function cash(f: SdkFixture, key: HDNodeWallet, cheque: SignedCheque): Promise<bigint> {
@@ -117,5 +131,40 @@ describe("SDK issuer: withdrawals and hard deposits against issued cheques", fun
     const e = await rejection(() => one.issueCheque(Wallet.createRandom().address, 900n * UNIT));
     expect(e.code).to.equal("INSUFFICIENT_FUNDS");
     expect(e.details).to.deep.include({ available: 0n });
+  });
+
+  it("property: no interleaving of issues, withdrawals and hard-deposit increases (two handles, one store) leaves an issued cheque unpayable", async function () {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("issue" as const), to: fc.integer({ min: 0, max: 2 }), amount: fc.bigInt({ min: 1n, max: 700n }), handle: fc.integer({ min: 0, max: 1 }) }),
+      fc.record({ kind: fc.constant("withdraw" as const), to: fc.constant(0), amount: fc.bigInt({ min: 1n, max: 700n }), handle: fc.integer({ min: 0, max: 1 }) }),
+      fc.record({ kind: fc.constant("deposit" as const), to: fc.integer({ min: 0, max: 2 }), amount: fc.bigInt({ min: 1n, max: 700n }), handle: fc.integer({ min: 0, max: 1 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(op, { minLength: 2, maxLength: 6 }), async (s, ops) => {
+        const f = await networkHelpers.loadFixture(sdkFixture); // 1,000 in the chequebook, fresh for every run
+        const store = scheduledStore(new MemoryChequeStore(), s);
+        const handles = await s.waitFor(Promise.all([0, 1].map(() => ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store, balanceCacheMs: 60_000 }))));
+        const runs = ops.map((o) => {
+          const h = handles[o.handle]!;
+          if (o.kind === "issue") return h.issueCheque(PAYEES[o.to]!, o.amount * UNIT);
+          if (o.kind === "withdraw") return h.withdraw(o.amount * UNIT);
+          return h.increaseHardDeposit(PAYEES[o.to]!, o.amount * UNIT);
+        });
+        for (const r of await s.waitFor(Promise.allSettled(runs))) {
+          if (r.status === "rejected" && !isChequeError(r.reason, "INSUFFICIENT_FUNDS")) throw r.reason;
+        }
+        // Every issued cheque payable at once: what each needs beyond its hard deposit fits in the liquid balance.
+        const book = f.chequebook;
+        const liquid = (await book.balance()) - (await book.totalHardDeposit());
+        let fromLiquid = 0n;
+        for (const { cheque } of await s.waitFor(store.listIssued(f.address))) {
+          const owed = cheque.cumulativePayout - (await book.paidOut(cheque.beneficiary));
+          const [hd] = await book.hardDeposits(cheque.beneficiary);
+          if (owed > hd) fromLiquid += owed - hd;
+        }
+        expect(fromLiquid <= liquid, `issued cheques need ${fromLiquid} from a liquid ${liquid}`).to.equal(true);
+      }),
+      { seed: 9107, numRuns: 25 },
+    );
   });
 });
