@@ -235,7 +235,10 @@ export class ChequeVerifier {
     if (loading === undefined) {
       loading = this.#loadInfo(address)
         .catch((error: unknown) => {
-          if (isChequeError(error, "UNKNOWN_CHEQUEBOOK", "WRONG_TOKEN")) this.#refused.remember(address, error);
+          if (isChequeError(error, "UNKNOWN_CHEQUEBOOK", "WRONG_TOKEN")) {
+            // No code yet can change at the next block (a predictable address named before its deployment).
+            this.#refused.remember(address, error, error.details.reason === "no-code" ? this.#refused.shortTtl : undefined);
+          }
           throw error;
         })
         .finally(() => this.#loading.delete(address));
@@ -248,7 +251,7 @@ export class ChequeVerifier {
     if (info === undefined || !this.#factories.includes(info.factory)) {
       const code = await rpc("reading the chequebook's code", () => this.#provider.getCode(chequebook));
       if (code === "0x") {
-        throw new ChequeError("UNKNOWN_CHEQUEBOOK", `${chequebook} has no code on chain ${this.chainId}: not a chequebook`, { details: { chequebook } });
+        throw new ChequeError("UNKNOWN_CHEQUEBOOK", `${chequebook} has no code on chain ${this.chainId}: not a chequebook`, { details: { chequebook, reason: "no-code" } });
       }
       const trusted = await rpc("asking the trusted factories", () =>
         Promise.all(this.#factories.map((f) => factoryAt(f, this.#provider).getFunction("deployedContracts")(chequebook) as Promise<boolean>)),
