@@ -66,7 +66,8 @@ export interface Cover extends CoverFigures {
   /**
    * "hard-deposit": until when (unix seconds, chain time) `covered` is guaranteed to stay: cash out before then.
    * The earliest of now plus the effective timeout (a decrease prepared now) and a pending decrease's due time.
-   * 0 under "reject" and "flag", which guarantee nothing beyond the moment of the check.
+   * 0 under "reject" and "flag", which guarantee nothing beyond the moment of the check, and when
+   * `issuerCanRevoke`: the issuer can take a revocable signature back at any block.
    */
   coveredUntil: bigint;
   /** The signature holds only through ERC-1271: the issuer can revoke it (rotate the owner, change the code). */

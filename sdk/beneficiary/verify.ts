@@ -5,18 +5,21 @@
  * 3. above the last cheque held from that chequebook, by at least the minimum increment (local: no RPC call);
  * 4. the provider is on our chain (once), the chequebook was deployed by a trusted factory and pays in the accepted
  *    token (learnt once; refusals remembered for a while);
- * 5. the signature is the issuer's (ERC-1271 issuers are asked on-chain, within a gas cap);
- * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts).
+ * 5. the signature is the issuer's (for an ERC-1271 issuer, the chequebook itself is asked: a simulated cash-out
+ *    within a gas cap);
+ * 6. solvency: the chequebook can cover what the cheque needs, under the configured policy (see ./solvency.ts); a
+ *    cheque not above what the chequebook already paid us is stale, whatever the store holds.
  * Facts about a chequebook (issuer, factory, token) never change, so they are learnt once and cached, in memory
- * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and at most
- * one batched request (or none, within `solvency.cacheMs`) for check 6.
+ * and in the store: steady-state verification of an EOA-issued cheque makes no RPC call for checks 1-5 and, for
+ * check 6, two requests (the latest block, then the figures at that block in one batch), or none within
+ * `solvency.cacheMs`. An ERC-1271 issuer costs one eth_call more, within the gas cap.
  */
 import { type Provider } from "ethers";
 
-import { bytesToHex, chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
+import { chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
-import { chequebookAt, erc1271At, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
+import { chequebookAt, chequebookInterface, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
 import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
@@ -41,7 +44,10 @@ export type { RefusalCacheOptions } from "./refusal-cache.js";
 export interface VerifierLimits {
   /** The least a cheque must add to the last one held; checked before any RPC call. Default 1 (any increase). */
   minIncrement?: bigint;
-  /** The gas an ERC-1271 `isValidSignature` eth_call may use; beyond it the signature is refused. Default 300,000. */
+  /**
+   * The gas the eth_call checking an ERC-1271 signature may use: a simulated cash-out of the cheque, the wallet's
+   * `isValidSignature` included; beyond it the signature is refused. Default 300,000.
+   */
   erc1271GasLimit?: bigint;
   /** The memory of refused chequebooks (unknown, untrusted factory, wrong token). */
   unknownChequebooks?: RefusalCacheOptions;
@@ -76,7 +82,10 @@ export interface ChequeVerifierOptions {
 /** The outcome of a successful verification. */
 export interface VerifiedCheque {
   cheque: SignedCheque;
-  /** What this cheque adds to the last one held: the amount to credit. */
+  /**
+   * The amount to credit: what this cheque adds to the last one held, or to what the chequebook has paid us on
+   * chain if that is more (a store that lost or never had the last cheques).
+   */
   increment: bigint;
   /** The cumulative payout of the last cheque held (0 if none). */
   previous: bigint;
@@ -97,7 +106,8 @@ interface CoverSnapshot extends CoverFigures {
   at: number;
 }
 
-const ERC1271_MAGIC = "0x1626ba7e";
+/** The chequebook's cash-out reverts that come after its signature check: the signature held. */
+const AFTER_SIGNATURE_CHECK = new Set(["ChequebookChequeAlreadyCashed", "ChequebookNoLiquidity"]);
 
 /**
  * Verifies cheques for one beneficiary, caching what it learns about chequebooks.
@@ -200,8 +210,16 @@ export class ChequeVerifier {
     const { revocable } = await this.#checkSignature(c, info);
     // 6. solvency
     const { cover, shortfall } = await this.#coverFor(c, revocable);
+    // What the chequebook paid us is on chain, whatever the store remembers (lost, restored from an older copy, or
+    // shared by two nodes): a cheque already paid is worth nothing, and a higher one only what it adds to it.
+    if (c.cumulativePayout <= cover.paidOut) {
+      throw new ChequeError("STALE_CHEQUE", `the cheque (${c.cumulativePayout}) is not above what the chequebook has already paid us (${cover.paidOut})`, {
+        details: { chequebook: c.chequebook, offered: c.cumulativePayout, held: previous, paidOut: cover.paidOut },
+      });
+    }
     const flagged = applySolvencyPolicy({ chequebook: c.chequebook, policy: this.#policy, cover, minTimeout: this.#minTimeout, ...(shortfall === undefined ? {} : { shortfall }) });
-    return { cheque: c, increment, previous, flagged, cashNow: revocable, cover };
+    const credit = cover.paidOut > previous ? c.cumulativePayout - cover.paidOut : increment;
+    return { cheque: c, increment: credit, previous, flagged, cashNow: revocable, cover };
   }
 
   /**
@@ -219,7 +237,10 @@ export class ChequeVerifier {
     if (loading === undefined) {
       loading = this.#loadInfo(address)
         .catch((error: unknown) => {
-          if (isChequeError(error, "UNKNOWN_CHEQUEBOOK", "WRONG_TOKEN")) this.#refused.remember(address, error);
+          if (isChequeError(error, "UNKNOWN_CHEQUEBOOK", "WRONG_TOKEN")) {
+            // No code yet can change at the next block (a predictable address named before its deployment).
+            this.#refused.remember(address, error, error.details.reason === "no-code" ? this.#refused.shortTtl : undefined);
+          }
           throw error;
         })
         .finally(() => this.#loading.delete(address));
@@ -232,7 +253,7 @@ export class ChequeVerifier {
     if (info === undefined || !this.#factories.includes(info.factory)) {
       const code = await rpc("reading the chequebook's code", () => this.#provider.getCode(chequebook));
       if (code === "0x") {
-        throw new ChequeError("UNKNOWN_CHEQUEBOOK", `${chequebook} has no code on chain ${this.chainId}: not a chequebook`, { details: { chequebook } });
+        throw new ChequeError("UNKNOWN_CHEQUEBOOK", `${chequebook} has no code on chain ${this.chainId}: not a chequebook`, { details: { chequebook, reason: "no-code" } });
       }
       const trusted = await rpc("asking the trusted factories", () =>
         Promise.all(this.#factories.map((f) => factoryAt(f, this.#provider).getFunction("deployedContracts")(chequebook) as Promise<boolean>)),
@@ -279,9 +300,9 @@ export class ChequeVerifier {
 
   /**
    * Checks the issuer's signature: ECDSA first (local; the chequebook tries it first too, so such a signature
-   * cannot be revoked), then ERC-1271 within the gas cap, unless revocable signatures are refused anyway
-   * (REVOCABLE_ISSUER, without the call). Any failure of the wallet's answer is a refusal; only an unreachable
-   * node is an outage.
+   * cannot be revoked), then, for a contract issuer, a simulated cash-out within the gas cap (the chequebook asks
+   * the wallet and reads its answer), unless revocable signatures are refused anyway (REVOCABLE_ISSUER, without
+   * the call). Any failure of the wallet's answer is a refusal; only an unreachable node is an outage.
    *
    * @returns whether the signature holds only through ERC-1271 (revocable by the issuer contract).
    */
@@ -289,29 +310,36 @@ export class ChequeVerifier {
     const digestBytes = chequeDigestBytes(c.chequebook, c.beneficiary, c.cumulativePayout, this.chainId);
     const signer = recoverAddressLower(digestBytes, hexToBytes(c.signature));
     if (signer === info.issuer.toLowerCase()) return { revocable: false };
-    let reason = "not-the-issuer";
     if (info.issuerIsContract && this.#revocable === "refuse") {
       // Whatever the wallet would answer, we refuse: no need to pay for its eth_call.
       throw new ChequeError("REVOCABLE_ISSUER", `the issuer ${info.issuer} is a contract and the cheque is not signed by a key: an ERC-1271 signature can be revoked at will, and we refuse them`, {
         details: { chequebook: c.chequebook, issuer: info.issuer },
       });
     }
-    if (info.issuerIsContract) {
-      const digest = bytesToHex(digestBytes);
-      let answer: string;
-      try {
-        answer = (await erc1271At(info.issuer, this.#provider).getFunction("isValidSignature").staticCall(digest, c.signature, { gasLimit: this.#gasLimit })) as string;
-      } catch (error) {
-        const e = toChequeError(error, "asking the issuer contract (ERC-1271)");
-        if (e.code === "RPC_UNAVAILABLE") throw e;
-        answer = "0x"; // reverted, out of gas under our cap, or an undecodable answer: a refusal, not an outage
-      }
-      if (answer === ERC1271_MAGIC) return { revocable: true };
-      reason = "erc1271-failed";
-    }
+    if (info.issuerIsContract && (await this.#chequebookAccepts(c))) return { revocable: true };
+    const reason = info.issuerIsContract ? "erc1271-failed" : "not-the-issuer";
     throw new ChequeError("INVALID_SIGNATURE", `the cheque is not signed by the chequebook's issuer ${info.issuer}: forged, or for another chain`, {
       details: { chequebook: c.chequebook, issuer: info.issuer, recovered: signer, reason },
     });
+  }
+
+  /**
+   * Whether the chequebook itself takes `c`'s signature: a cash-out of it simulated exactly as we would send it
+   * (from us, to the chequebook), within the gas cap. The wallet is asked by the chequebook, with us as tx.origin,
+   * and its answer read by the chequebook's own code: a wallet that answers an eth_call differently (by caller,
+   * origin, or a bytes4 padded with junk) gains nothing. A revert after the signature check (already cashed, nothing
+   * liquid) still proves the signature; any other failure refuses it. Only an unreachable node is an outage.
+   */
+  async #chequebookAccepts(c: SignedCheque): Promise<boolean> {
+    const data = chequebookInterface.encodeFunctionData("cashChequeBeneficiary", [this.beneficiary, c.cumulativePayout, c.signature]);
+    try {
+      await this.#provider.call({ from: this.beneficiary, to: c.chequebook, data, gasLimit: this.#gasLimit });
+      return true;
+    } catch (error) {
+      const e = toChequeError(error, "simulating a cash-out of the cheque");
+      if (e.code === "RPC_UNAVAILABLE") throw e;
+      return e.code === "CONTRACT_REVERT" && AFTER_SIGNATURE_CHECK.has(String(e.details.errorName));
+    }
   }
 
   async #coverFor(c: SignedCheque, revocable: boolean): Promise<{ cover: Cover; shortfall?: "timeout-too-short" | "decrease-pending" }> {
@@ -320,19 +348,23 @@ export class ChequeVerifier {
     if (snap === undefined || this.#now() - snap.at >= this.#cacheMs) {
       const book = chequebookAt(c.chequebook, this.#provider);
       const knownDefault = this.#defaultTimeout.get(c.chequebook);
-      // One round trip: ethers batches calls issued together into one JSON-RPC request.
-      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout, block] = await rpc("reading the chequebook's cover", () =>
+      // All figures at one block: a node answers each call of a batch at its own "latest", and our own cash-out
+      // mined between the liquid balance and paidOut would count its money twice. So two round trips: the block,
+      // then the figures at it (one batch: ethers batches calls issued together).
+      const block = await rpc("reading the latest block", () => this.#provider.getBlock("latest"));
+      if (block === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block");
+      const overrides = { blockTag: block.number };
+      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout] = await rpc("reading the chequebook's cover", () =>
         Promise.all([
-          book.getFunction("liquidBalanceFor")(this.beneficiary) as Promise<bigint>,
-          book.getFunction("paidOut")(this.beneficiary) as Promise<bigint>,
-          book.getFunction("hardDeposits")(this.beneficiary) as Promise<[bigint, bigint, bigint, bigint]>,
+          book.getFunction("liquidBalanceFor")(this.beneficiary, overrides) as Promise<bigint>,
+          book.getFunction("paidOut")(this.beneficiary, overrides) as Promise<bigint>,
+          book.getFunction("hardDeposits")(this.beneficiary, overrides) as Promise<[bigint, bigint, bigint, bigint]>,
           knownDefault ?? (book.getFunction("defaultHardDepositTimeout")() as Promise<bigint>),
-          hard ? this.#provider.getBlock("latest") : undefined,
         ]),
       );
       this.#defaultTimeout.set(c.chequebook, defaultTimeout);
       const [hardDeposit, decreaseAmount, timeout, canBeDecreasedAt] = hardDeposits;
-      const chainTime = block === undefined || block === null ? 0n : BigInt(block.timestamp);
+      const chainTime = hard ? BigInt(block.timestamp) : 0n;
       snap = { liquidBalanceFor, paidOut, hardDeposit, decreaseAmount, canBeDecreasedAt, effectiveTimeout: timeout !== 0n ? timeout : defaultTimeout, chainTime, at: this.#now() };
       this.#cover.set(c.chequebook, snap);
     }
@@ -345,7 +377,8 @@ export class ChequeVerifier {
     const clock = BigInt(Math.floor(this.#now() / 1000));
     const now = clock > aged ? clock : aged;
     const { covered, coveredUntil, shortfall } = hardDepositCover({ figures, readAt: chainTime, now, minTimeout: this.#minTimeout });
-    const cover: Cover = { ...figures, required, covered, coveredUntil, issuerCanRevoke: revocable };
+    // A revocable signature holds for no time: the issuer can take it back at the next block.
+    const cover: Cover = { ...figures, required, covered, coveredUntil: revocable ? 0n : coveredUntil, issuerCanRevoke: revocable };
     return shortfall === undefined ? { cover } : { cover, shortfall };
   }
 }

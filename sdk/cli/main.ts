@@ -35,7 +35,7 @@ Commands:
   status                              cash-out status of every chequebook we hold cheques from
   cheques                             cheques sent and received
   hard-deposit show <beneficiary>
-  hard-deposit increase <beneficiary> <amount>
+  hard-deposit increase <beneficiary> <amount> [--force]
   hard-deposit prepare-decrease <beneficiary> <amount>
   hard-deposit decrease <beneficiary>
   hard-deposit set-timeout <beneficiary> <seconds> <beneficiary-signature>
@@ -61,7 +61,7 @@ Options:
                           refuse under hard-deposit, cash-now otherwise)
   --min-increment <n>     verify, receive: the least a cheque must add, in tokens (default: any increase)
   --erc1271-gas <n>       verify, receive: gas cap of an ERC-1271 signature check (default 300000)
-  --force                 withdraw or cash out despite the guard
+  --force                 withdraw, raise a hard deposit or cash out despite the guard
   --all                   cashout: every chequebook worth it
   --json                  machine-readable output
   -h, --help              this help
@@ -340,7 +340,7 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
     const issuer = await issuerOf(ctx);
     const { decimals } = await tokenOf(ctx, issuer.chequebook);
     let result;
-    if (action === "increase") result = await issuer.increaseHardDeposit(who, amountArg(amount, decimals));
+    if (action === "increase") result = await issuer.increaseHardDeposit(who, amountArg(amount, decimals), { force: ctx.values.force === true });
     else if (action === "prepare-decrease") result = await issuer.prepareDecreaseHardDeposit(who, amountArg(amount, decimals));
     else if (action === "decrease") result = await issuer.decreaseHardDeposit(who);
     else if (action === "set-timeout") {

@@ -18,7 +18,10 @@ export interface ChainFunds {
   total: bigint;
   totalPaidOut: bigint;
   totalHardDeposit: bigint;
-  /** Per beneficiary with cheques in the store: paid out and hard deposit. Read only when `totalHardDeposit > 0`. */
+  /**
+   * Per beneficiary with cheques in the store: paid out and hard deposit. Read when `totalHardDeposit > 0`, and
+   * before raising a hard deposit.
+   */
   accounts?: ReadonlyMap<string, { paidOut: bigint; hardDeposit: bigint }>;
 }
 
@@ -36,14 +39,33 @@ export function availableFunds(args: { chain: ChainFunds; issued: IssuedTotals; 
   if (chain.totalHardDeposit === 0n || chain.accounts === undefined) {
     return chain.total - pos(args.totalIssued - chain.totalPaidOut);
   }
-  let fromLiquid = 0n;
-  for (const [b, cumulative] of issued) {
-    const account = chain.accounts.get(b);
-    fromLiquid += pos(cumulative - (account?.paidOut ?? 0n) - (account?.hardDeposit ?? 0n));
-  }
-  const slack = pos(chain.total - chain.totalHardDeposit) - fromLiquid;
+  const slack = liquidSlack(chain, chain.accounts, issued);
   if (args.beneficiary === undefined) return slack;
   const account = chain.accounts.get(args.beneficiary);
   const owed = pos((issued.get(args.beneficiary) ?? 0n) - (account?.paidOut ?? 0n));
   return slack + pos((account?.hardDeposit ?? 0n) - owed);
+}
+
+/**
+ * How much the hard deposit of `beneficiary` can grow, leaving every issued cheque payable at once. Raising it by
+ * `d` moves `d` out of the liquid balance, and relieves the liquid balance of at most what the beneficiary's own
+ * cheques need beyond its deposit: so `d <= slack + max(0, owed(x) - hd(x))`. Money that backs another
+ * beneficiary's cheque is never moved into a deposit it cannot be paid from. Needs `chain.accounts`.
+ */
+export function hardDepositRoom(args: { chain: ChainFunds; issued: IssuedTotals; beneficiary: string }): bigint {
+  const { chain, issued } = args;
+  const accounts = chain.accounts ?? new Map<string, { paidOut: bigint; hardDeposit: bigint }>();
+  const account = accounts.get(args.beneficiary);
+  const beyond = pos((issued.get(args.beneficiary) ?? 0n) - (account?.paidOut ?? 0n) - (account?.hardDeposit ?? 0n));
+  return pos(liquidSlack(chain, accounts, issued) + beyond);
+}
+
+/** The liquid balance minus what all unpaid cheques need beyond their beneficiaries' hard deposits. */
+function liquidSlack(chain: ChainFunds, accounts: NonNullable<ChainFunds["accounts"]>, issued: IssuedTotals): bigint {
+  let fromLiquid = 0n;
+  for (const [b, cumulative] of issued) {
+    const account = accounts.get(b);
+    fromLiquid += pos(cumulative - (account?.paidOut ?? 0n) - (account?.hardDeposit ?? 0n));
+  }
+  return pos(chain.total - chain.totalHardDeposit) - fromLiquid;
 }

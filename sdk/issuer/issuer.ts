@@ -3,17 +3,21 @@
  * pay. An issued cheque is committed to the store, with its signature, before it is handed out: after a crash the
  * same signed cheque can be sent again, and a lower one is never issued.
  */
-import { ZeroHash, type Signer, type TransactionReceipt } from "ethers";
+import { ZeroHash, type Signer } from "ethers";
 
 import { signCheque, type SignedCheque } from "../cheque/cheque.js";
 import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
-import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore, IssuedCheque } from "../store/types.js";
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
-import { availableFunds, type ChainFunds, type IssuedTotals } from "./funds.js";
+import { readChainFunds } from "./chain-funds.js";
+import { decodeEvents, type WriteResult } from "./events.js";
+import { sharedFor, type Shared } from "./shared.js";
+import { availableFunds, hardDepositRoom, type ChainFunds, type IssuedTotals } from "./funds.js";
+
+export { decodeEvents, type WriteResult } from "./events.js";
 
 /** The chequebook's money, as the issuer sees it. */
 export interface ChequebookBalances {
@@ -50,13 +54,6 @@ export interface IssueResult {
   lowFunds: boolean;
 }
 
-/** A write that was mined and confirmed, with the chequebook events it emitted. */
-export interface WriteResult {
-  hash: string;
-  receipt: TransactionReceipt;
-  events: Array<{ name: string; args: Record<string, unknown> }>;
-}
-
 /** Options of a {@link ChequebookIssuer}. */
 export interface IssuerOptions {
   /** The issuer's signer, connected to a provider. */
@@ -81,30 +78,6 @@ function outstandingOf(totalIssued: bigint, totalPaidOut: bigint): bigint {
   return totalIssued > totalPaidOut ? totalIssued - totalPaidOut : 0n;
 }
 
-/** The chequebook events in `receipt`, decoded. */
-export function decodeEvents(receipt: TransactionReceipt, chequebook: string): WriteResult["events"] {
-  const events: WriteResult["events"] = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== chequebook.toLowerCase()) continue;
-    const parsed = chequebookInterface.parseLog(log);
-    if (parsed !== null) events.push({ name: parsed.name, args: parsed.args.toObject() });
-  }
-  return events;
-}
-
-/**
- * One lock per (store, chequebook), shared by every issuer handle of this process on that store: the funds check,
- * the signature and the commit of an issue run under it, so no interleaving of issues, to any beneficiaries and
- * through any number of handles, promises more than the chequebook holds.
- */
-const issueLocks = new WeakMap<ChequeStore, KeyedMutex>();
-
-function issueLock(store: ChequeStore): KeyedMutex {
-  let lock = issueLocks.get(store);
-  if (lock === undefined) issueLocks.set(store, (lock = new KeyedMutex()));
-  return lock;
-}
-
 /**
  * An issuer's handle on its chequebook.
  *
@@ -126,7 +99,7 @@ export class ChequebookIssuer {
   readonly #onLowFunds: IssuerOptions["onLowFunds"];
   readonly #cacheMs: number;
   readonly #tx: TxOptions;
-  #snapshot: { funds: ChainFunds; at: number } | undefined;
+  readonly #shared: Shared;
 
   private constructor(options: IssuerOptions, chainId: bigint) {
     this.chequebook = toAddress(options.chequebook, "chequebook");
@@ -137,6 +110,7 @@ export class ChequebookIssuer {
     this.#onLowFunds = options.onLowFunds;
     this.#cacheMs = options.balanceCacheMs ?? 0;
     this.#tx = options.tx ?? {};
+    this.#shared = sharedFor(options.store);
   }
 
   /**
@@ -243,7 +217,7 @@ export class ChequebookIssuer {
   async issueCheque(beneficiary: string, amount: bigint): Promise<IssueResult> {
     const to = toAddress(beneficiary, "beneficiary");
     const add = toUint256(amount, "amount", { positive: true });
-    return issueLock(this.#store).run(this.chequebook, async () => {
+    return this.#locked(async () => {
       const available = await this.#available(to);
       if (add > available) {
         throw new ChequeError("INSUFFICIENT_FUNDS", `the chequebook can promise only ${available} more; deposit before issuing ${add}`, {
@@ -289,26 +263,19 @@ export class ChequebookIssuer {
    * reused for `balanceCacheMs` unless `fresh`. With hard deposits, the paid-out and deposit of each beneficiary
    * with cheques, and of `beneficiary`, too.
    */
-  async #chainFunds(fresh: boolean, beneficiary?: string): Promise<ChainFunds> {
-    const snap = this.#snapshot;
+  async #chainFunds(fresh: boolean, beneficiary?: string, withAccounts = false): Promise<ChainFunds> {
+    const snap = this.#shared.snapshots.get(this.chequebook);
     const covers = (f: ChainFunds) => f.accounts === undefined || beneficiary === undefined || f.accounts.has(beneficiary);
     if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
-    const provider = this.#provider();
-    const book = chequebookAt(this.chequebook, provider);
-    const blockTag = await rpc("reading the block number", () => provider.getBlockNumber());
-    const read = <T>(name: string, ...args: unknown[]) => book.getFunction(name)(...args, { blockTag }) as Promise<T>;
-    const [total, totalPaidOut, totalHardDeposit] = await rpc("reading the chequebook balance", () =>
-      Promise.all([read<bigint>("balance"), read<bigint>("totalPaidOut"), read<bigint>("totalHardDeposit")]),
-    );
-    const funds: ChainFunds = { total, totalPaidOut, totalHardDeposit };
-    if (totalHardDeposit > 0n) {
-      const beneficiaries = [...new Set([...(await this.#store.listIssued(this.chequebook)).map((i) => i.cheque.beneficiary), ...(beneficiary === undefined ? [] : [beneficiary])])];
-      const rows = await rpc("reading the beneficiaries' accounts", () =>
-        Promise.all(beneficiaries.map((b) => Promise.all([read<bigint>("paidOut", b), read<[bigint]>("hardDeposits", b)]))),
-      );
-      funds.accounts = new Map(beneficiaries.map((b, i) => [b, { paidOut: rows[i]![0], hardDeposit: rows[i]![1][0] }]));
-    }
-    this.#snapshot = { funds, at: Date.now() };
+    const writes = this.#shared.writes.get(this.chequebook) ?? 0;
+    const funds = await readChainFunds({
+      provider: this.#provider(),
+      chequebook: this.chequebook,
+      beneficiaries: async () => [...(await this.#store.listIssued(this.chequebook)).map((i) => i.cheque.beneficiary), ...(beneficiary === undefined ? [] : [beneficiary])],
+      withAccounts,
+    });
+    // A write that ended meanwhile may or may not be in this reading: use it now, but do not keep it.
+    if ((this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now() });
     return funds;
   }
 
@@ -339,26 +306,50 @@ export class ChequebookIssuer {
 
   /**
    * Withdraws `amount` to the issuer. Refuses to leave less than the cheques already issued need, unless forced.
+   * Holds the issue lock from the check until the transaction is mined, so no cheque is issued meanwhile against
+   * the money leaving.
    *
    * @throws ChequeError INSUFFICIENT_FUNDS (with `details.available`) without `force`; CONTRACT_REVERT beyond the
    *   liquid balance.
    */
-  async withdraw(amount: bigint, options: { force?: boolean } = {}): Promise<WriteResult> {
+  withdraw(amount: bigint, options: { force?: boolean } = {}): Promise<WriteResult> {
     const value = toUint256(amount, "amount", { positive: true });
-    if (!options.force) {
-      const { available } = await this.balances();
-      if (value > available) {
-        throw new ChequeError("INSUFFICIENT_FUNDS", `withdrawing ${value} would leave issued cheques uncovered (only ${available} is free); pass force to do it anyway`, {
-          details: { available, requested: value },
-        });
+    return this.#locked(async () => {
+      if (!options.force) {
+        const { available } = await this.balances();
+        if (value > available) {
+          throw new ChequeError("INSUFFICIENT_FUNDS", `withdrawing ${value} would leave issued cheques uncovered (only ${available} is free); pass force to do it anyway`, {
+            details: { available, requested: value },
+          });
+        }
       }
-    }
-    return this.#write("withdraw", [value]);
+      return this.#write("withdraw", [value]);
+    });
   }
 
-  /** Raises the hard deposit of `beneficiary`. */
-  increaseHardDeposit(beneficiary: string, amount: bigint): Promise<WriteResult> {
-    return this.#write("increaseHardDeposit", [toAddress(beneficiary, "beneficiary"), toUint256(amount, "amount", { positive: true })]);
+  /**
+   * Raises the hard deposit of `beneficiary`. The money comes out of the liquid balance, so unless forced it refuses
+   * to take what other beneficiaries' issued cheques need (see `hardDepositRoom` in `./funds.ts`); like a
+   * withdrawal, it holds the issue lock until mined.
+   *
+   * @throws ChequeError INSUFFICIENT_FUNDS (with `details.available`) without `force`; CONTRACT_REVERT beyond the
+   *   balance.
+   */
+  increaseHardDeposit(beneficiary: string, amount: bigint, options: { force?: boolean } = {}): Promise<WriteResult> {
+    const to = toAddress(beneficiary, "beneficiary");
+    const value = toUint256(amount, "amount", { positive: true });
+    return this.#locked(async () => {
+      if (!options.force) {
+        const chain = await this.#chainFunds(true, to, true);
+        const available = hardDepositRoom({ chain, issued: await this.#issuedTotals(chain), beneficiary: to });
+        if (value > available) {
+          throw new ChequeError("INSUFFICIENT_FUNDS", `a hard deposit of ${value} more for ${to} would take money that issued cheques need (only ${available} can move); pass force to do it anyway`, {
+            details: { chequebook: this.chequebook, beneficiary: to, available, requested: value },
+          });
+        }
+      }
+      return this.#write("increaseHardDeposit", [to, value]);
+    });
   }
 
   /** Announces a decrease of the hard deposit of `beneficiary`. */
@@ -378,9 +369,19 @@ export class ChequebookIssuer {
 
   async #write(method: string, args: unknown[]): Promise<WriteResult> {
     const data = chequebookInterface.encodeFunctionData(method, args);
-    const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
-    this.#snapshot = undefined;
-    return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
+    try {
+      const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
+      return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
+    } finally {
+      // Mined, failed or unknown: any handle's cached reading, or one under way, may be out of date.
+      this.#shared.writes.set(this.chequebook, (this.#shared.writes.get(this.chequebook) ?? 0) + 1);
+      this.#shared.snapshots.delete(this.chequebook);
+    }
+  }
+
+  /** Runs `work` under the chequebook's issue lock (see {@link Shared}). */
+  #locked<T>(work: () => Promise<T>): Promise<T> {
+    return this.#shared.lock.run(this.chequebook, work);
   }
 
   #provider() {
