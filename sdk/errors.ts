@@ -53,10 +53,12 @@ export const ChequeErrorCode = {
   OUT_OF_BOUNDS: "OUT_OF_BOUNDS",
   /** SWAP: consuming would take our debt past the peer's payment threshold before our payment was accepted. */
   OVERDRAFT: "OVERDRAFT",
-  /** SWAP: the peer was disconnected for debt and may not reconnect before its cool-down ends. */
+  /** SWAP: the peer was disconnected for debt or repeated abuse and may not reconnect before its cool-down ends. */
   PEER_COOLING_DOWN: "PEER_COOLING_DOWN",
   /** SWAP: the peer is not connected, or has not sent its handshake yet. */
   NOT_CONNECTED: "NOT_CONNECTED",
+  /** SWAP: the cheque adds less than the smallest increment we accept (`minChequeIncrement`). */
+  INCREMENT_TOO_SMALL: "INCREMENT_TOO_SMALL",
 } as const;
 
 /** A {@link ChequeError} code. */

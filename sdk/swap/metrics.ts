@@ -32,6 +32,7 @@ export class SwapMetrics {
   readonly chequesRejected: Counter<"reason">;
   readonly paymentsRefused: Counter<"reason">;
   readonly disconnects: Counter<"reason">;
+  readonly overpayment: Counter;
   #balances: () => Iterable<[string, bigint]> = () => [];
 
   constructor(registry: Registry = new Registry()) {
@@ -59,8 +60,9 @@ export class SwapMetrics {
     this.chequesSent = new Counter({ name: "swap_cheques_sent_total", help: "Cheques sent, by kind (mock or real)", labelNames: ["kind"], registers });
     this.chequesReceived = new Counter({ name: "swap_cheques_received_total", help: "Cheques received and credited, by kind (mock or real)", labelNames: ["kind"], registers });
     this.chequesRejected = new Counter({ name: "swap_cheques_rejected_total", help: "Cheques received and refused, by reason (a ChequeError code)", labelNames: ["reason"], registers });
-    this.paymentsRefused = new Counter({ name: "swap_payments_refused_total", help: "Our payments the peer refused, by reason", labelNames: ["reason"], registers });
+    this.paymentsRefused = new Counter({ name: "swap_payments_refused_total", help: "Our payments the peer refused, by reason (a ChequeError code, OTHER for anything else the peer said)", labelNames: ["reason"], registers });
     this.disconnects = new Counter({ name: "swap_disconnects_total", help: "Peers disconnected, by reason", labelNames: ["reason"], registers });
+    this.overpayment = new Counter({ name: "swap_overpayment_units_total", help: "Accounting units peers paid beyond what they owed plus one payment threshold, not credited", registers });
   }
 
   /** Where the per-peer balances come from (the engine). */
