@@ -18,6 +18,8 @@ export interface EngineContext {
   send(peer: string, message: SwapMessage): Promise<boolean>;
   /** Counts a refused message from `s`; past `maxRefusals`, disconnects it with a cool-down. */
   refused(s: PeerState, reason: string): Promise<void>;
+  /** Disconnects `s` (with a cool-down if asked), and tells the host. */
+  disconnect(s: PeerState, reason: string, cooldown: boolean): Promise<void>;
   /** Runs work the engine started on its own, so that `idle()` waits for it. */
   track<T>(work: Promise<T>): Promise<T>;
 }

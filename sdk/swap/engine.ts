@@ -12,18 +12,19 @@
  * `receive.ts` (payments in). This file wires them to the host: connections, messages, reservations.
  */
 import { ChequeError } from "../errors.js";
-import { price, resolveConfig, type HardPhaseOptions, type SwapConfig, type SwapHooks } from "./config.js";
+import { resolveConfig, type HardPhaseOptions, type SwapConfig, type SwapHooks } from "./config.js";
 import type { EngineContext } from "./context.js";
 import { acceptHandshake } from "./handshake.js";
 import type { LedgerStore } from "./ledger.js";
 import { SwapMetrics, type SwapLogger } from "./metrics.js";
 import { Payments } from "./pay.js";
 import { PeerBook, type PeerState } from "./peers.js";
-import { bookConsumed, bookServed, owedToPeer } from "./policy.js";
 import { Receipts } from "./receive.js";
+import { Service, type Reservation } from "./service.js";
 import { decodeSwapMessage, encodeSwapMessage, type SwapHandshake, type SwapMessage, type SwapPhase } from "./wire.js";
 
 export * from "./config.js";
+export type { Reservation } from "./service.js";
 export type { Credit } from "./policy.js";
 export { owedToPeer, peerReason, peerText } from "./policy.js";
 
@@ -35,16 +36,6 @@ export interface SwapOptions {
   hard?: HardPhaseOptions;
   metrics?: SwapMetrics;
   logger?: SwapLogger;
-}
-
-/** Units set aside for a request; apply them once it is served, or release them. */
-export interface Reservation {
-  readonly peer: string;
-  readonly units: bigint;
-  /** Books the units; durable when it resolves. */
-  apply(): Promise<void>;
-  /** Gives the units back, when the request was not served. */
-  release(): void;
 }
 
 /** A peer's standing, for tables and dashboards. */
@@ -85,6 +76,7 @@ export class SwapAccounting {
   readonly #ctx: EngineContext;
   readonly #payments: Payments;
   readonly #receipts: Receipts;
+  readonly #service: Service;
 
   private constructor(options: SwapOptions) {
     this.config = resolveConfig(options.config, options.hard);
@@ -104,10 +96,12 @@ export class SwapAccounting {
       now: () => this.#now(),
       send: (peer, message) => this.#send(peer, message),
       refused: (s, reason) => this.#refused(s, reason),
+      disconnect: (s, reason, cooldown) => this.#disconnect(s, reason, cooldown),
       track: (work) => this.#track(work),
     };
     this.#payments = new Payments(this.#ctx);
     this.#receipts = new Receipts(this.#ctx);
+    this.#service = new Service(this.#ctx, this.#payments);
   }
 
   /**
@@ -312,13 +306,7 @@ export class SwapAccounting {
     if (s.inflight !== undefined && this.phase !== "soft") void this.#track(this.#payments.resend(s));
   }
 
-  // ----- serving and consuming -----
-
-  #connected(peer: string): PeerState {
-    const s = this.#peers.get(peer);
-    if (s === undefined || !s.connected) throw new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } });
-    return s;
-  }
+  // ----- serving and consuming (service.ts) -----
 
   /**
    * Sets aside what serving `count` messages of `protocol` to `peer` costs it. Reservations count against the
@@ -327,82 +315,30 @@ export class SwapAccounting {
    * @throws ChequeError OUT_OF_BOUNDS (mock and hard phases) if the peer's debt would pass our disconnect
    *   threshold: the peer was disconnected and is cooling down; NOT_CONNECTED.
    */
-  async reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    const s = this.#connected(peer);
-    const units = price(this.config, protocol, count);
-    const projected = s.balance + s.reservedProvide + units;
-    if (projected > this.config.disconnectThreshold) {
-      if (!s.pastDisconnect) {
-        s.pastDisconnect = true;
-        this.metrics.outOfBounds.inc({ peer, direction: "peer_owes", level: "disconnect" });
-      }
-      if (this.phase !== "soft") {
-        this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.config.disconnectThreshold });
-        await this.#disconnect(s, "debt_past_disconnect_threshold", true);
-        throw new ChequeError("OUT_OF_BOUNDS", `${peer} would owe ${projected}, past our disconnect threshold ${this.config.disconnectThreshold}: disconnected`, {
-          details: { peer, projected, threshold: this.config.disconnectThreshold },
-        });
-      }
-      this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.config.disconnectThreshold, action: "none (soft phase)" });
-    } else if (projected > this.config.paymentThreshold && !s.pastPayment) {
-      s.pastPayment = true;
-      this.metrics.outOfBounds.inc({ peer, direction: "peer_owes", level: "payment" });
-      this.#log({ level: "info", event: "out_of_bounds", peer, direction: "peer_owes", level_: "payment", projected, threshold: this.config.paymentThreshold });
-    }
-    s.reservedProvide += units;
-    return this.#reservation(s, protocol, units, +1);
+  reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    return this.#service.reserveProvide(peer, protocol, count);
   }
 
   /**
-   * Sets aside what consuming `count` messages of `protocol` from `peer` will cost us. If that would take our debt
-   * past the peer's payment threshold, it pays first (mock and hard phases) and waits for the payment to be
-   * accepted.
+   * Sets aside what consuming `count` messages of `protocol` from `peer` will cost us. If that would take what we
+   * owe past the peer's payment threshold, it pays first (mock and hard phases) and waits for the answer.
    *
    * @throws ChequeError OVERDRAFT if our debt would still pass the peer's threshold (a payment is unanswered or was
    *   refused); NOT_CONNECTED before the peer's handshake (mock and hard phases).
    */
-  async reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    const s = this.#connected(peer);
-    if (this.phase !== "soft" && !s.handshaken) throw new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } });
-    const units = price(this.config, protocol, count);
-    const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
-    for (let attempt = 0; ; attempt++) {
-      const projected = owedToPeer(s) + s.reservedConsume + units;
-      if (projected <= threshold || this.phase === "soft") {
-        if (projected > threshold && !s.weOwePast) {
-          s.weOwePast = true;
-          this.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
-          this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected, threshold, action: "none (soft phase)" });
-        }
-        s.reservedConsume += units;
-        return this.#reservation(s, protocol, units, -1);
-      }
-      if (attempt >= 2 || owedToPeer(s) <= 0n) {
-        throw new ChequeError("OVERDRAFT", `consuming ${units} more from ${peer} would take our debt to ${projected}, past its threshold ${threshold}, and our payment is not accepted yet`, {
-          details: { peer, projected, threshold, inflight: s.inflight?.units },
-        });
-      }
-      await this.#payments.payAndWait(s);
-    }
+  reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    return this.#service.reserveConsume(peer, protocol, count);
   }
 
   /**
-   * Books `count` messages of `protocol` served to `peer`, after the fact (no reservation): for hosts that meter
-   * as they go. The same thresholds apply as for {@link reserveProvide}; past the disconnect threshold nothing is
-   * booked, the peer is disconnected and the promise rejects with OUT_OF_BOUNDS.
+   * Books `count` messages of `protocol` served to `peer`, after the fact (no reservation). The same thresholds
+   * apply as for {@link reserveProvide}; past the disconnect threshold nothing is booked, the peer is
+   * disconnected and the promise rejects with OUT_OF_BOUNDS.
    *
    * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
    */
   provided(peer: string, protocol: string, count = 1): Promise<void> {
-    return this.#meter(peer, protocol, count, (s, units) => {
-      const projected = s.balance + s.reservedProvide + units;
-      // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
-      if (projected > this.config.disconnectThreshold || (projected > this.config.paymentThreshold && !s.pastPayment)) {
-        return this.reserveProvide(peer, protocol, count).then((r) => r.apply());
-      }
-      bookServed(s, protocol, units);
-      return this.#peers.save(s);
-    });
+    return this.#service.provided(peer, protocol, count);
   }
 
   /**
@@ -411,56 +347,7 @@ export class SwapAccounting {
    * @returns a promise that resolves when the booking is durable.
    */
   consumed(peer: string, protocol: string, count = 1): Promise<void> {
-    return this.#meter(peer, protocol, count, (s, units) => {
-      bookConsumed(s, protocol, units);
-      const threshold = s.peerPaymentThreshold ?? this.config.paymentThreshold;
-      if (owedToPeer(s) > threshold && !s.weOwePast) {
-        s.weOwePast = true;
-        this.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
-        this.#log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: owedToPeer(s), threshold });
-      }
-      const saved = this.#peers.save(s);
-      this.#payments.maybePayEarly(s);
-      return saved;
-    });
-  }
-
-  /** Runs a booking for a connected peer at the protocol's price; a bad call becomes a rejected promise. */
-  #meter(peer: string, protocol: string, count: number, book: (s: PeerState, units: bigint) => Promise<void>): Promise<void> {
-    let s: PeerState, units: bigint;
-    try {
-      s = this.#connected(peer);
-      units = price(this.config, protocol, count);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return book(s, units);
-  }
-
-  #reservation(s: PeerState, protocol: string, units: bigint, sign: 1 | -1): Reservation {
-    let done = false;
-    const unreserve = () => {
-      if (sign > 0) s.reservedProvide -= units;
-      else s.reservedConsume -= units;
-    };
-    return {
-      peer: s.peer,
-      units,
-      apply: async () => {
-        if (done) throw new ChequeError("INVALID_ARGUMENT", "this reservation was applied or released already");
-        done = true;
-        unreserve();
-        if (sign > 0) bookServed(s, protocol, units);
-        else bookConsumed(s, protocol, units);
-        await this.#peers.save(s);
-        if (sign < 0) this.#payments.maybePayEarly(s);
-      },
-      release: () => {
-        if (done) return;
-        done = true;
-        unreserve();
-      },
-    };
+    return this.#service.consumed(peer, protocol, count);
   }
 
   // ----- reading -----
