@@ -7,6 +7,7 @@ import type { SwapMetrics, SwapLogger } from "./metrics.js";
 import type { PeerBook, PeerState } from "./peers.js";
 import type { SwapMessage } from "./wire.js";
 
+/** The shared part of one engine, handed to each room. */
 export interface EngineContext {
   readonly config: SwapConfig;
   readonly hard: HardPhaseOptions | undefined;

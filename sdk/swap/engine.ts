@@ -23,7 +23,7 @@ import { Receipts } from "./receive.js";
 import { Service, type Reservation } from "./service.js";
 import { decodeSwapMessage, encodeSwapMessage, type SwapHandshake, type SwapMessage, type SwapPhase } from "./wire.js";
 
-export * from "./config.js";
+export { DEFAULT_SWAP_CONFIG, type HardPhaseOptions, type SwapConfig, type SwapHooks, type SwapIssuer, type SwapReceiver, type SwapVerifier } from "./config.js";
 export type { Reservation } from "./service.js";
 export type { Credit } from "./policy.js";
 export { owedToPeer, peerReason, peerText } from "./policy.js";

@@ -19,6 +19,7 @@ import type { SwapAck, SwapCheque } from "./wire.js";
 
 const MAX_UINT32 = 0xffffffffn;
 
+/** Payments out, for one engine (internal: the engine owns it). */
 export class Payments {
   readonly #ctx: EngineContext;
 

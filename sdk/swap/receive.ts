@@ -22,6 +22,7 @@ import type { SwapAck, SwapCheque } from "./wire.js";
 
 const MAX_UINT32 = 0xffffffffn;
 
+/** Payments in, for one engine (internal: the engine owns it). */
 export class Receipts {
   readonly #ctx: EngineContext;
 
@@ -67,7 +68,7 @@ export class Receipts {
     // Local checks: no RPC, no disk write.
     if (signed === undefined) return this.#reject(s, c, "MALFORMED_CHEQUE", "an unsigned cheque in the hard phase");
     const book = signed.chequebook;
-    if (!s.handshaken || s.peerChequebook !== book || ctx.peers.owner(book) !== s.peer) {
+    if (s.peerChequebook !== book || ctx.peers.owner(book) !== s.peer) {
       return this.#reject(s, c, "UNKNOWN_CHEQUEBOOK", "not drawn on the chequebook the peer announced");
     }
     if (signed.beneficiary !== hard.verifier.beneficiary) return this.#reject(s, c, "WRONG_BENEFICIARY", "not made out to us");

@@ -25,6 +25,7 @@ export interface Reservation {
   release(): void;
 }
 
+/** Serving and consuming, for one engine (internal: the engine owns it). */
 export class Service {
   readonly #ctx: EngineContext;
   readonly #payments: Payments;
