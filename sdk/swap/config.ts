@@ -40,6 +40,12 @@ export interface SwapConfig {
    * verification (INCREMENT_TOO_SMALL). Default: one accounting unit (`tokenPerUnit`).
    */
   minChequeIncrement: bigint;
+  /**
+   * Drop a peer from memory when it disconnects settled (nothing owed either way, nothing in flight), with its
+   * metric series; its record stays in the ledger and comes back at its next `connect`. Needs a ledger that can
+   * load one peer (`LedgerStore.load`). Default true.
+   */
+  evictIdlePeers: boolean;
 }
 
 export const DEFAULT_SWAP_CONFIG: Omit<SwapConfig, "phase" | "minChequeIncrement"> = {
@@ -54,6 +60,7 @@ export const DEFAULT_SWAP_CONFIG: Omit<SwapConfig, "phase" | "minChequeIncrement
   paymentTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
   maxRefusals: 5,
+  evictIdlePeers: true,
 };
 
 /** What the host implements. */

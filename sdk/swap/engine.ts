@@ -169,7 +169,8 @@ export class SwapAccounting {
    *   ended: refuse the connection.
    */
   async connect(peer: string): Promise<void> {
-    const s = this.#peers.state(peer);
+    const found = this.#peers.canEvict ? this.#peers.fetch(peer) : this.#peers.state(peer);
+    const s = found instanceof Promise ? await found : found;
     if (s.cooldownUntil > this.#now()) {
       this.#log({ level: "info", event: "reconnect_refused", peer, cooldownUntil: s.cooldownUntil, balance: s.balance });
       throw new ChequeError("PEER_COOLING_DOWN", `${peer} was disconnected for debt or abuse; it may reconnect after ${new Date(s.cooldownUntil).toISOString()}`, {
@@ -197,8 +198,8 @@ export class SwapAccounting {
    *   time; NOT_CONNECTED if `connect` was not called or the connection closed meanwhile.
    * @example await swap.connect(peer); await swap.ready(peer); const c = await swap.reserveConsume(peer, "store", 10)
    */
-  ready(peer: string, options: { timeoutMs?: number } = {}): Promise<void> {
-    const s = this.#peers.get(peer);
+  async ready(peer: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    const s = this.#peers.get(peer) ?? (await this.#peers.loading(peer));
     if (s === undefined || !s.connected) return Promise.reject(new ChequeError("NOT_CONNECTED", `${peer} is not connected: call connect() first`, { details: { peer } }));
     if (s.handshaken) return Promise.resolve();
     const timeoutMs = options.timeoutMs ?? this.config.handshakeTimeoutMs;
@@ -236,6 +237,24 @@ export class SwapAccounting {
     s.connected = false;
     s.handshaken = false;
     this.#settleReady(s, new ChequeError("NOT_CONNECTED", `${peer} disconnected before its handshake was accepted`, { details: { peer } }));
+    this.#maybeEvict(s);
+  }
+
+  /** Whether `s` can leave memory: disconnected, settled, and with nothing in flight. */
+  #idle = (s: PeerState): boolean =>
+    !s.connected && s.balance === 0n && s.prepaid === 0n && s.inflight === undefined && s.receiving === undefined &&
+    s.reservedProvide === 0n && s.reservedConsume === 0n && s.paying === undefined && s.receiving$ === undefined &&
+    s.readyWaiters.length === 0 && s.ackWaiters.length === 0 && Object.values(s.payouts).every((p) => p.issued === p.paid);
+
+  #maybeEvict(s: PeerState): void {
+    if (!this.config.evictIdlePeers || !this.#peers.canEvict || !this.#idle(s)) return;
+    void this.#track(
+      this.#peers.evict(s, this.#idle).then((evicted) => {
+        if (!evicted) return;
+        this.metrics.forgetPeer(s.peer);
+        this.#log({ level: "debug", event: "peer_evicted", peer: s.peer });
+      }),
+    );
   }
 
   async #disconnect(s: PeerState, reason: string, cooldown: boolean, error?: Error): Promise<void> {
@@ -251,6 +270,7 @@ export class SwapAccounting {
     } catch (error) {
       this.#log({ level: "warn", event: "disconnect_hook_failed", peer: s.peer, error: String(error).slice(0, 200) });
     }
+    this.#maybeEvict(s);
   }
 
   /** Counts a refused message; past `maxRefusals`, the peer is disconnected and cools down. */
@@ -271,7 +291,7 @@ export class SwapAccounting {
    *   called for the peer; PEER_REFUSED if its handshake is unacceptable (it was disconnected).
    */
   async handle(peer: string, bytes: Uint8Array): Promise<void> {
-    const s = this.#peers.get(peer);
+    const s = this.#peers.get(peer) ?? (await this.#peers.loading(peer));
     if (s === undefined || !s.connected) throw new ChequeError("NOT_CONNECTED", `${peer} is not connected: call connect() first`, { details: { peer } });
     let message;
     try {
@@ -298,7 +318,7 @@ export class SwapAccounting {
       throw error;
     }
     s.handshaken = true;
-    this.metrics.peerPaymentThreshold.set({ peer: s.peer }, Number(h.paymentThreshold));
+    this.metrics.setPeerThreshold(s.peer, h.paymentThreshold);
     await this.#peers.save(s);
     this.#log({ level: "info", event: "handshake", peer: s.peer, paymentThreshold: h.paymentThreshold, phase: h.phase });
     this.#settleReady(s);

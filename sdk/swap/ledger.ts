@@ -74,6 +74,8 @@ export interface PeerLedger {
 export interface LedgerStore {
   /** Every peer's ledger. */
   loadAll(): Promise<PeerLedger[]>;
+  /** One peer's ledger; lets the engine evict idle settled peers from memory and bring them back. */
+  load?(peer: string): Promise<PeerLedger | undefined>;
   /** Writes one peer's ledger; durable when it resolves. */
   save(ledger: PeerLedger): Promise<void>;
   /** Writes several peers' ledgers at once (one commit); durable when it resolves. */
@@ -116,6 +118,10 @@ export class MemoryLedgerStore implements LedgerStore {
   async loadAll() {
     return [...this.#rows.values()].map((l) => structuredClone(l));
   }
+  async load(peer: string) {
+    const l = this.#rows.get(peer);
+    return l && structuredClone(l);
+  }
   async save(ledger: PeerLedger) {
     this.#rows.set(ledger.peer, ledger);
   }
@@ -151,6 +157,15 @@ export class SqliteLedgerStore implements LedgerStore {
   async loadAll(): Promise<PeerLedger[]> {
     try {
       return (this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>).map((r) => fromJson(r.record));
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async load(peer: string): Promise<PeerLedger | undefined> {
+    try {
+      const row = this.#db.prepare("SELECT record FROM swap_ledger WHERE peer = ?").get(peer) as { record: string } | undefined;
+      return row === undefined ? undefined : fromJson(row.record);
     } catch (cause) {
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
     }

@@ -57,10 +57,54 @@ export class PeerBook {
   readonly #dirty = new Map<string, PeerState>();
   /** Chequebook or beneficiary address (lower case) → the peer it is bound to. */
   readonly #owners = new Map<string, string>();
+  readonly #loading = new Map<string, Promise<PeerState>>();
+  /** Peers whose last write failed: never evicted (memory is then the only copy). */
+  readonly #unsaved = new Set<string>();
   #flush: Promise<void> | undefined;
 
   constructor(ledger: LedgerStore) {
     this.#ledger = ledger;
+  }
+
+  /** Whether peers can be evicted from memory (the ledger can load one peer back). */
+  get canEvict(): boolean {
+    return this.#ledger.load !== undefined;
+  }
+
+  /** The state of `peer`: from memory, or loaded back from the ledger if it was evicted, or new. */
+  fetch(peer: string): PeerState | Promise<PeerState> {
+    const s = this.#peers.get(peer);
+    if (s !== undefined) return s;
+    let loading = this.#loading.get(peer);
+    if (loading === undefined) {
+      loading = (async () => {
+        const l = await this.#ledger.load?.(peer);
+        const back = this.#peers.get(peer) ?? runtime(l === undefined ? emptyLedger(peer) : upgradeLedger(l));
+        this.#peers.set(peer, back);
+        return back;
+      })().finally(() => this.#loading.delete(peer));
+      this.#loading.set(peer, loading);
+    }
+    return loading;
+  }
+
+  /** The load of `peer` in progress, if any. */
+  loading(peer: string): Promise<PeerState> | undefined {
+    return this.#loading.get(peer);
+  }
+
+  /**
+   * Drops `s` from memory once its state is on disk, if `idle(s)` still holds then. Its bindings stay (they are
+   * addresses, and another peer must still be refused them).
+   *
+   * @returns whether it was evicted.
+   */
+  async evict(s: PeerState, idle: (s: PeerState) => boolean): Promise<boolean> {
+    if (!this.canEvict) return false;
+    while (this.#flush !== undefined) await this.#flush.catch(() => undefined);
+    if (this.#dirty.has(s.peer) || this.#unsaved.has(s.peer) || this.#peers.get(s.peer) !== s || !idle(s)) return false;
+    this.#peers.delete(s.peer);
+    return true;
   }
 
   /** Loads every peer from the ledger, and their bindings. */
@@ -117,8 +161,14 @@ export class PeerBook {
       const batch = [...this.#dirty.values()].map(persistable);
       this.#dirty.clear();
       this.#flush = undefined;
-      if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
-      else await Promise.all(batch.map((l) => this.#ledger.save(l)));
+      try {
+        if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
+        else await Promise.all(batch.map((l) => this.#ledger.save(l)));
+        for (const l of batch) this.#unsaved.delete(l.peer);
+      } catch (error) {
+        for (const l of batch) this.#unsaved.add(l.peer);
+        throw error;
+      }
     });
     return this.#flush;
   }

@@ -56,7 +56,7 @@ export class Service {
     if (projected > this.#ctx.config.disconnectThreshold) {
       if (!s.pastDisconnect) {
         s.pastDisconnect = true;
-        this.#ctx.metrics.outOfBounds.inc({ peer, direction: "peer_owes", level: "disconnect" });
+        this.#ctx.metrics.countOutOfBounds(peer, "peer_owes", "disconnect");
       }
       if (this.#ctx.config.phase !== "soft") {
         this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.#ctx.config.disconnectThreshold });
@@ -68,7 +68,7 @@ export class Service {
       this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.#ctx.config.disconnectThreshold, action: "none (soft phase)" });
     } else if (projected > this.#ctx.config.paymentThreshold && !s.pastPayment) {
       s.pastPayment = true;
-      this.#ctx.metrics.outOfBounds.inc({ peer, direction: "peer_owes", level: "payment" });
+      this.#ctx.metrics.countOutOfBounds(peer, "peer_owes", "payment");
       this.#ctx.log({ level: "info", event: "out_of_bounds", peer, direction: "peer_owes", level_: "payment", projected, threshold: this.#ctx.config.paymentThreshold });
     }
     s.reservedProvide += units;
@@ -93,7 +93,7 @@ export class Service {
       if (projected <= threshold || this.#ctx.config.phase === "soft") {
         if (projected > threshold && !s.weOwePast) {
           s.weOwePast = true;
-          this.#ctx.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
+          this.#ctx.metrics.countOutOfBounds(peer, "we_owe", "payment");
           this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected, threshold, action: "none (soft phase)" });
         }
         s.reservedConsume += units;
@@ -138,7 +138,7 @@ export class Service {
       const threshold = s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold;
       if (owedToPeer(s) > threshold && !s.weOwePast) {
         s.weOwePast = true;
-        this.#ctx.metrics.outOfBounds.inc({ peer, direction: "we_owe", level: "payment" });
+        this.#ctx.metrics.countOutOfBounds(peer, "we_owe", "payment");
         this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: owedToPeer(s), threshold });
       }
       const saved = this.#ctx.peers.save(s);

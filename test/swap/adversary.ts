@@ -174,6 +174,7 @@ export type Op =
 function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void): LedgerStore {
   return {
     loadAll: () => inner.loadAll(),
+    load: (peer) => inner.load(peer),
     save: async (l) => {
       life.check();
       onSave();
