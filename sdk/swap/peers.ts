@@ -60,6 +60,7 @@ export class PeerBook {
   readonly #loading = new Map<string, Promise<PeerState>>();
   /** Peers whose last write failed: never evicted (memory is then the only copy). */
   readonly #unsaved = new Set<string>();
+  readonly #writes = new Set<Promise<void>>();
   #flush: Promise<void> | undefined;
 
   constructor(ledger: LedgerStore) {
@@ -101,7 +102,7 @@ export class PeerBook {
    */
   async evict(s: PeerState, idle: (s: PeerState) => boolean): Promise<boolean> {
     if (!this.canEvict) return false;
-    while (this.#flush !== undefined) await this.#flush.catch(() => undefined);
+    for (let w = this.flushing; w !== undefined; w = this.flushing) await w.catch(() => undefined);
     if (this.#dirty.has(s.peer) || this.#unsaved.has(s.peer) || this.#peers.get(s.peer) !== s || !idle(s)) return false;
     this.#peers.delete(s.peer);
     return true;
@@ -157,25 +158,35 @@ export class PeerBook {
    */
   save(s: PeerState): Promise<void> {
     this.#dirty.set(s.peer, s);
-    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       const batch = [...this.#dirty.values()].map(persistable);
       this.#dirty.clear();
       this.#flush = undefined;
-      try {
-        if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
-        else await Promise.all(batch.map((l) => this.#ledger.save(l)));
-        for (const l of batch) this.#unsaved.delete(l.peer);
-      } catch (error) {
-        for (const l of batch) this.#unsaved.add(l.peer);
-        throw error;
-      }
+      const write = this.#write(batch);
+      this.#writes.add(write);
+      void write.then(
+        () => this.#writes.delete(write),
+        () => this.#writes.delete(write),
+      );
+      return write;
     });
     return this.#flush;
   }
 
-  /** The write in progress, if any. */
+  async #write(batch: PeerLedger[]): Promise<void> {
+    try {
+      if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
+      else await Promise.all(batch.map((l) => this.#ledger.save(l)));
+      for (const l of batch) this.#unsaved.delete(l.peer);
+    } catch (error) {
+      for (const l of batch) this.#unsaved.add(l.peer);
+      throw error;
+    }
+  }
+
+  /** A write waiting or in progress, if any. */
   get flushing(): Promise<void> | undefined {
-    return this.#flush;
+    return this.#flush ?? this.#writes.values().next().value;
   }
 
   close(): Promise<void> {
