@@ -116,11 +116,13 @@ try {
     const ports = { S: await freePort() };
     const db = (id: string) => join(dir, `${phase}-${id}.db`);
     const base = { phase, rpc: chain.url, chainId: chainId.toString(), factory: deployment.factory, token: deployment.token };
-    const server = startNode({ ...base, id: "S", role: "server", port: ports.S, rounds: 0, batch: 0, db: db("S"), key: keys.S.privateKey, chequebook: books.S! }, onEvent);
-    while (!events.some((e) => e.event === "listening")) {
-      if (server.child.exitCode !== null) throw new Error(`the server died: ${server.stderr()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let listening!: () => void;
+    const isListening = new Promise<void>((resolve) => (listening = resolve));
+    const server = startNode({ ...base, id: "S", role: "server", port: ports.S, rounds: 0, batch: 0, db: db("S"), key: keys.S.privateKey, chequebook: books.S! }, (e) => {
+      onEvent(e);
+      if (e.event === "listening") listening();
+    });
+    await Promise.race([isListening, server.exited.then(() => Promise.reject(new Error(`the server died: ${server.stderr()}`)))]);
     const clients = [startNode({ ...base, id: "A", role: "client", port: 0, serverPort: ports.S, serverId: "S", rounds: 12, batch: 10, db: db("A"), key: keys.A.privateKey, chequebook: books.A! }, onEvent)];
     if (phase === "hard") {
       clients.push(startNode({ ...base, id: "F", role: "freeloader", port: 0, serverPort: ports.S, serverId: "S", rounds: 30, batch: 10, db: db("F"), key: keys.F.privateKey, chequebook: books.F! }, onEvent));

@@ -28,7 +28,10 @@ export const ChequeErrorCode = {
    * "hard-deposit", `details.reason` says why cover was not counted ("timeout-too-short", "decrease-pending").
    */
   INSUFFICIENT_COVER: "INSUFFICIENT_COVER",
-  /** The cheque adds less than the verifier's minimum increment (checked before any RPC call). */
+  /**
+   * The cheque adds less than the smallest increment accepted (the verifier's `limits.minIncrement`, the SWAP
+   * engine's `minChequeIncrement`); checked before any RPC call.
+   */
   INCREMENT_TOO_SMALL: "INCREMENT_TOO_SMALL",
   /** The issuer's signature holds only through ERC-1271, which the issuer can revoke; the policy refuses such cheques. */
   REVOCABLE_ISSUER: "REVOCABLE_ISSUER",
@@ -66,7 +69,7 @@ export const ChequeErrorCode = {
   OUT_OF_BOUNDS: "OUT_OF_BOUNDS",
   /** SWAP: consuming would take our debt past the peer's payment threshold before our payment was accepted. */
   OVERDRAFT: "OVERDRAFT",
-  /** SWAP: the peer was disconnected for debt and may not reconnect before its cool-down ends. */
+  /** SWAP: the peer was disconnected for debt or repeated abuse and may not reconnect before its cool-down ends. */
   PEER_COOLING_DOWN: "PEER_COOLING_DOWN",
   /** SWAP: the peer is not connected, or has not sent its handshake yet. */
   NOT_CONNECTED: "NOT_CONNECTED",

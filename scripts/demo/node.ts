@@ -67,6 +67,8 @@ const emit = (event: Record<string, unknown>) =>
 
 async function main(config: NodeConfig): Promise<void> {
   const sockets = new Map<string, Socket>();
+  /** Waiting for the answer to our payment in flight (the engine logs it when it arrives). */
+  const answered: Array<() => void> = [];
   const store = SqliteChequeStore.open(config.db);
   let hard: HardPhaseOptions | undefined;
   if (config.phase === "hard") {
@@ -89,6 +91,7 @@ async function main(config: NodeConfig): Promise<void> {
     logger: (e) => {
       const { event, ...fields } = e;
       if (["cheque_sent", "cheque_received", "cheque_rejected", "out_of_bounds", "handshake"].includes(event)) emit({ ...fields, event: "log", logEvent: event, id: config.id });
+      if (event === "payment_accepted" || event === "payment_refused") for (const w of answered.splice(0)) w();
     },
   });
 
@@ -162,7 +165,7 @@ async function main(config: NodeConfig): Promise<void> {
   });
   socket.write(frame(CHANNEL.HELLO, Buffer.from(config.id)));
   await swap.connect(serverId);
-  await new Promise((r) => setTimeout(r, 100)); // the server's handshake
+  await swap.ready(serverId); // the server's handshake was accepted
 
   let received = 0;
   for (let round = 1; round <= config.rounds && !closed; round++) {
@@ -180,10 +183,15 @@ async function main(config: NodeConfig): Promise<void> {
     await consume?.apply();
     await swap.idle();
     emit({ event: "round", id: config.id, round, received, balance: swap.balance(serverId), inflight: swap.peers()[0]?.paymentInFlight });
-    await new Promise((r) => setTimeout(r, 20));
   }
   await swap.idle();
-  await new Promise((r) => setTimeout(r, 100)); // last answers
+  // The answer to our last payment, if one is in flight (or the connection closing).
+  while (!closed && swap.peers()[0]?.paymentInFlight !== undefined) {
+    await new Promise<void>((resolve) => {
+      answered.push(resolve);
+      socket.once("close", resolve);
+    });
+  }
   emit({ event: "done", id: config.id, received, balance: swap.balance(serverId) });
   socket.end();
   await swap.close();

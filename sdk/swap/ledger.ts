@@ -1,7 +1,8 @@
 /**
  * The durable part of SWAP accounting: per peer, the balance (and its split by protocol), the peer's announced
- * terms, the cool-down after a disconnect, the payment in flight, and what was paid and credited. Written
- * through on every change, so a restart forgives no debt and pays nothing twice.
+ * terms, the cool-down after a disconnect, the payment in flight, what was paid per beneficiary and credited per
+ * chequebook, and the write-ahead record of a cheque being received. Written through on every change, so a restart
+ * forgives no debt and pays nothing twice.
  */
 import { DatabaseSync } from "node:sqlite";
 
@@ -11,7 +12,8 @@ import { ChequeError } from "../errors.js";
 export interface InflightPayment {
   /** Accounting units it pays. */
   units: bigint;
-  /** Hard phase: the cumulative payout of the cheque sent. */
+  /** Hard phase: the beneficiary the cheque is made out to, and its cumulative payout. */
+  beneficiary?: string;
   cumulativePayout?: bigint;
   /** Mock phase: the cheque's date (unix seconds), which identifies the payment. */
   date?: number;
@@ -19,23 +21,47 @@ export interface InflightPayment {
   sentAt: number;
 }
 
+/**
+ * Hard phase: what our chequebook promised one beneficiary the peer named, in token base units. Cheques are
+ * cumulative per beneficiary, so this is kept per beneficiary, never per peer.
+ */
+export interface Payout {
+  /** The cumulative payout of the last cheque issued to it (sent or not). */
+  issued: bigint;
+  /** The cumulative payout of the last cheque the peer acknowledged as accepted. */
+  paid: bigint;
+}
+
+/** A cheque being verified: written before the cheque is handed to the receiver (write-ahead). */
+export interface ReceivingCheque {
+  chequebook: string;
+  cumulativePayout: bigint;
+}
+
 /** Everything kept about one peer. Balances are in accounting units; positive means the peer owes us. */
 export interface PeerLedger {
   peer: string;
   balance: bigint;
   byProtocol: Record<string, bigint>;
+  /**
+   * The part of a negative balance that the peer paid in advance (at most our payment threshold): it is used up
+   * by serving the peer, and is never paid back.
+   */
+  prepaid: bigint;
   /** The payment threshold the peer announced. */
   peerPaymentThreshold?: bigint;
-  /** Hard phase: whom we pay, and the chequebook the peer pays us from. */
+  /** Hard phase: whom we pay now, and the chequebook the peer pays us from now. */
   peerBeneficiary?: string;
   peerChequebook?: string;
   /** Unix milliseconds before which the peer may not reconnect. */
   cooldownUntil: number;
   inflight?: InflightPayment | undefined;
-  /** Hard phase: the cumulative payout of our last cheque the peer accepted. */
-  paidCumulative: bigint;
-  /** Hard phase: the cumulative payout of the peer's last cheque we credited. */
-  creditedCumulative: bigint;
+  /** Hard phase: per beneficiary the peer ever named (bound to it), what we issued and what it acknowledged. */
+  payouts: Record<string, Payout>;
+  /** Hard phase: per chequebook the peer ever paid with (bound to it), the cumulative payout we credited. */
+  credited: Record<string, bigint>;
+  /** Hard phase: the cheque being received, if any (the write-ahead record crash recovery reads). */
+  receiving?: ReceivingCheque | undefined;
   /** Token base units received but not yet worth a whole accounting unit. */
   tokenRemainder: bigint;
   /** Mock phase: the date of our last payment; each new one is later, so the peer can tell a re-send. */
@@ -48,6 +74,8 @@ export interface PeerLedger {
 export interface LedgerStore {
   /** Every peer's ledger. */
   loadAll(): Promise<PeerLedger[]>;
+  /** One peer's ledger; lets the engine evict idle settled peers from memory and bring them back. */
+  load?(peer: string): Promise<PeerLedger | undefined>;
   /** Writes one peer's ledger; durable when it resolves. */
   save(ledger: PeerLedger): Promise<void>;
   /** Writes several peers' ledgers at once (one commit); durable when it resolves. */
@@ -57,7 +85,23 @@ export interface LedgerStore {
 
 /** A new, empty ledger for `peer`. */
 export function emptyLedger(peer: string): PeerLedger {
-  return { peer, balance: 0n, byProtocol: {}, cooldownUntil: 0, paidCumulative: 0n, creditedCumulative: 0n, tokenRemainder: 0n };
+  return { peer, balance: 0n, byProtocol: {}, prepaid: 0n, cooldownUntil: 0, payouts: {}, credited: {}, tokenRemainder: 0n };
+}
+
+/**
+ * Brings a ledger written by an earlier version up to date: `paidCumulative`/`creditedCumulative` per peer become
+ * the per-beneficiary and per-chequebook records they always meant.
+ */
+export function upgradeLedger(l: PeerLedger & { paidCumulative?: bigint; creditedCumulative?: bigint }): PeerLedger {
+  const { paidCumulative, creditedCumulative, ...rest } = l;
+  const out: PeerLedger = { ...rest, prepaid: l.prepaid ?? 0n, payouts: l.payouts ?? {}, credited: l.credited ?? {} };
+  if (l.payouts === undefined && l.peerBeneficiary !== undefined && paidCumulative !== undefined) {
+    out.payouts[l.peerBeneficiary] = { issued: paidCumulative, paid: paidCumulative };
+  }
+  if (l.credited === undefined && l.peerChequebook !== undefined && creditedCumulative !== undefined) {
+    out.credited[l.peerChequebook] = creditedCumulative;
+  }
+  return out;
 }
 
 function toJson(l: PeerLedger): string {
@@ -73,6 +117,10 @@ export class MemoryLedgerStore implements LedgerStore {
   #rows = new Map<string, PeerLedger>();
   async loadAll() {
     return [...this.#rows.values()].map((l) => structuredClone(l));
+  }
+  async load(peer: string) {
+    const l = this.#rows.get(peer);
+    return l && structuredClone(l);
   }
   async save(ledger: PeerLedger) {
     this.#rows.set(ledger.peer, ledger);
@@ -109,6 +157,15 @@ export class SqliteLedgerStore implements LedgerStore {
   async loadAll(): Promise<PeerLedger[]> {
     try {
       return (this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>).map((r) => fromJson(r.record));
+    } catch (cause) {
+      throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async load(peer: string): Promise<PeerLedger | undefined> {
+    try {
+      const row = this.#db.prepare("SELECT record FROM swap_ledger WHERE peer = ?").get(peer) as { record: string } | undefined;
+      return row === undefined ? undefined : fromJson(row.record);
     } catch (cause) {
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
     }

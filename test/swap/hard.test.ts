@@ -161,7 +161,7 @@ describe("SWAP hard phase", function () {
     // B crashes right after storing A's next cheque, before booking it: ledger writes fail from now on.
     const save = bLedger.save.bind(bLedger);
     bLedger.save = async (l: PeerLedger) => {
-      if (l.creditedCumulative > 60n * TOKEN_PER_UNIT) throw new Error("crash");
+      if ((l.credited[chain.books.A!] ?? 0n) > 60n * TOKEN_PER_UNIT) throw new Error("crash");
       return save(l);
     };
     await net.history("A", "B", 60);

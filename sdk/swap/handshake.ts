@@ -1,0 +1,71 @@
+/**
+ * The terms of a peer's handshake: what we accept, and the binding of its beneficiary and chequebook.
+ *
+ * Rules (hard phase):
+ * - Same phase, a payment threshold at least our minimum, our chain, our token, a beneficiary and a chequebook
+ *   (the chequebook from a trusted factory, asked of the verifier after the free checks).
+ * - Binding, first come and persisted: a beneficiary or chequebook is bound to the first peer that announces it,
+ *   forever. Another peer announcing it is refused (`beneficiary_taken`, `chequebook_taken`), and so is a peer
+ *   announcing our own addresses. So a peer can never be credited with another peer's cheques, and every cheque we
+ *   issue to an address is promised to exactly one peer.
+ * - A peer may change its own terms (a new payout address, a new chequebook) at any handshake. What it was paid
+ *   and credited stays recorded per address, so a change pays nothing twice; an honest change is paid normally.
+ */
+import { isChequeError } from "../errors.js";
+import type { EngineContext } from "./context.js";
+import type { PeerState } from "./peers.js";
+import type { SwapHandshake } from "./wire.js";
+
+/** Why a handshake is refused: a reason from our vocabulary (a metric label) and a message. */
+export interface Refusal {
+  reason: string;
+  message: string;
+}
+
+/**
+ * Checks `h` from `s`, cheapest checks first; on success binds its addresses to `s` and records its terms.
+ *
+ * @returns the refusal, or undefined if the handshake is accepted.
+ * @throws ChequeError RPC_UNAVAILABLE when the chain cannot be asked (nothing was decided).
+ */
+export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapHandshake): Promise<Refusal | undefined> {
+  const { config } = ctx;
+  const refuse = (reason: string, message: string): Refusal => ({ reason, message: `${s.peer}: ${message}` });
+  if (config.phase !== "soft") {
+    if (h.phase !== config.phase) return refuse("phase_mismatch", `runs the ${h.phase} phase, we run ${config.phase}`);
+    if (h.paymentThreshold < config.minPeerPaymentThreshold) {
+      return refuse("threshold_too_low", `announced a payment threshold of ${h.paymentThreshold}, below our minimum ${config.minPeerPaymentThreshold}`);
+    }
+  }
+  if (config.phase === "hard") {
+    const hard = ctx.hard!;
+    if (h.beneficiary === undefined || h.chequebook === undefined) return refuse("no_chequebook", "announced no beneficiary or chequebook");
+    if (h.chainId !== hard.verifier.chainId) return refuse("wrong_chain", `is on chain ${h.chainId}, we are on ${hard.verifier.chainId}`);
+    if (h.token?.toLowerCase() !== hard.token.toLowerCase()) return refuse("wrong_token", `pays in ${h.token}, we accept ${hard.token}`);
+    const ours = [hard.verifier.beneficiary.toLowerCase(), hard.issuer.chequebook.toLowerCase()];
+    if (ours.includes(h.beneficiary.toLowerCase()) || ours.includes(h.chequebook.toLowerCase())) return refuse("own_address", "announced one of our own addresses");
+    const beneficiaryOwner = ctx.peers.owner(h.beneficiary);
+    if (beneficiaryOwner !== undefined && beneficiaryOwner !== s.peer) return refuse("beneficiary_taken", `announced beneficiary ${h.beneficiary}, bound to another peer`);
+    const chequebookOwner = ctx.peers.owner(h.chequebook);
+    if (chequebookOwner !== undefined && chequebookOwner !== s.peer) return refuse("chequebook_taken", `announced chequebook ${h.chequebook}, bound to another peer`);
+    if (chequebookOwner === undefined) {
+      try {
+        await hard.verifier.chequebookInfo(h.chequebook);
+      } catch (error) {
+        if (!isChequeError(error) || error.code === "RPC_UNAVAILABLE") throw error;
+        return refuse(error.code.toLowerCase(), `chequebook ${h.chequebook}: ${error.message}`);
+      }
+      // Another handshake may have bound it while we asked the chain.
+      const now = ctx.peers.owner(h.chequebook);
+      if (now !== undefined && now !== s.peer) return refuse("chequebook_taken", `announced chequebook ${h.chequebook}, bound to another peer`);
+    }
+    if ((s.peerBeneficiary !== undefined && s.peerBeneficiary !== h.beneficiary) || (s.peerChequebook !== undefined && s.peerChequebook !== h.chequebook)) {
+      ctx.log({ level: "info", event: "terms_changed", peer: s.peer, beneficiary: h.beneficiary, chequebook: h.chequebook });
+    }
+    ctx.peers.bind(s, h.beneficiary, h.chequebook);
+    s.peerBeneficiary = h.beneficiary;
+    s.peerChequebook = h.chequebook;
+  }
+  s.peerPaymentThreshold = h.paymentThreshold;
+  return undefined;
+}

@@ -1,0 +1,195 @@
+/**
+ * Peer state and the ledger: each peer's durable record plus what only lives while the process runs, the
+ * batched write-through to the {@link LedgerStore}, and the bindings of chequebooks and beneficiaries to the one
+ * peer that named them first.
+ */
+import { emptyLedger, upgradeLedger, type LedgerStore, type PeerLedger } from "./ledger.js";
+
+/** A peer's ledger plus its runtime state. */
+export interface PeerState extends PeerLedger {
+  connected: boolean;
+  handshaken: boolean;
+  reservedProvide: bigint;
+  reservedConsume: bigint;
+  pastPayment: boolean;
+  pastDisconnect: boolean;
+  weOwePast: boolean;
+  /** Refused messages since the last accepted cheque. */
+  refusals: number;
+  ackWaiters: Array<() => void>;
+  readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
+  paying?: Promise<void> | undefined;
+  /** Cheques from this peer are handled one at a time, in order. */
+  receiving$?: Promise<void> | undefined;
+}
+
+/** The durable part of `s`, as a fresh object the store may keep. */
+export function persistable(s: PeerState): PeerLedger {
+  const payouts: PeerLedger["payouts"] = {};
+  for (const [b, p] of Object.entries(s.payouts)) payouts[b] = { ...p };
+  const l: PeerLedger = {
+    peer: s.peer, balance: s.balance, byProtocol: { ...s.byProtocol }, prepaid: s.prepaid, cooldownUntil: s.cooldownUntil,
+    payouts, credited: { ...s.credited }, tokenRemainder: s.tokenRemainder,
+  };
+  if (s.peerPaymentThreshold !== undefined) l.peerPaymentThreshold = s.peerPaymentThreshold;
+  if (s.peerBeneficiary !== undefined) l.peerBeneficiary = s.peerBeneficiary;
+  if (s.peerChequebook !== undefined) l.peerChequebook = s.peerChequebook;
+  if (s.inflight !== undefined) l.inflight = { ...s.inflight };
+  if (s.receiving !== undefined) l.receiving = { ...s.receiving };
+  if (s.lastPaymentDate !== undefined) l.lastPaymentDate = s.lastPaymentDate;
+  if (s.lastMockReceived !== undefined) l.lastMockReceived = { ...s.lastMockReceived };
+  return l;
+}
+
+function runtime(l: PeerLedger): PeerState {
+  return {
+    ...l, connected: false, handshaken: false, reservedProvide: 0n, reservedConsume: 0n,
+    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, ackWaiters: [], readyWaiters: [],
+  };
+}
+
+const key = (address: string) => address.toLowerCase();
+
+/** Every peer's state, written through to the ledger in batches. */
+export class PeerBook {
+  readonly #ledger: LedgerStore;
+  readonly #peers = new Map<string, PeerState>();
+  readonly #dirty = new Map<string, PeerState>();
+  /** Chequebook or beneficiary address (lower case) → the peer it is bound to. */
+  readonly #owners = new Map<string, string>();
+  readonly #loading = new Map<string, Promise<PeerState>>();
+  /** Peers whose last write failed: never evicted (memory is then the only copy). */
+  readonly #unsaved = new Set<string>();
+  readonly #writes = new Set<Promise<void>>();
+  #flush: Promise<void> | undefined;
+
+  constructor(ledger: LedgerStore) {
+    this.#ledger = ledger;
+  }
+
+  /** Whether peers can be evicted from memory (the ledger can load one peer back). */
+  get canEvict(): boolean {
+    return this.#ledger.load !== undefined;
+  }
+
+  /** The state of `peer`: from memory, or loaded back from the ledger if it was evicted, or new. */
+  fetch(peer: string): PeerState | Promise<PeerState> {
+    const s = this.#peers.get(peer);
+    if (s !== undefined) return s;
+    let loading = this.#loading.get(peer);
+    if (loading === undefined) {
+      loading = (async () => {
+        const l = await this.#ledger.load?.(peer);
+        const back = this.#peers.get(peer) ?? runtime(l === undefined ? emptyLedger(peer) : upgradeLedger(l));
+        this.#peers.set(peer, back);
+        return back;
+      })().finally(() => this.#loading.delete(peer));
+      this.#loading.set(peer, loading);
+    }
+    return loading;
+  }
+
+  /** The load of `peer` in progress, if any. */
+  loading(peer: string): Promise<PeerState> | undefined {
+    return this.#loading.get(peer);
+  }
+
+  /**
+   * Drops `s` from memory once its state is on disk, if `idle(s)` still holds then. Its bindings stay (they are
+   * addresses, and another peer must still be refused them).
+   *
+   * @returns whether it was evicted.
+   */
+  async evict(s: PeerState, idle: (s: PeerState) => boolean): Promise<boolean> {
+    if (!this.canEvict) return false;
+    for (let w = this.flushing; w !== undefined; w = this.flushing) await w.catch(() => undefined);
+    if (this.#dirty.has(s.peer) || this.#unsaved.has(s.peer) || this.#peers.get(s.peer) !== s || !idle(s)) return false;
+    this.#peers.delete(s.peer);
+    return true;
+  }
+
+  /** Loads every peer from the ledger, and their bindings. */
+  async load(): Promise<void> {
+    for (const l of await this.#ledger.loadAll()) {
+      const s = runtime(upgradeLedger(l));
+      this.#peers.set(s.peer, s);
+      for (const a of [...Object.keys(s.payouts), ...Object.keys(s.credited)]) this.#owners.set(key(a), s.peer);
+    }
+  }
+
+  get(peer: string): PeerState | undefined {
+    return this.#peers.get(peer);
+  }
+
+  /** The state of `peer`, created empty if unknown. */
+  state(peer: string): PeerState {
+    let s = this.#peers.get(peer);
+    if (s === undefined) {
+      s = runtime(emptyLedger(peer));
+      this.#peers.set(peer, s);
+    }
+    return s;
+  }
+
+  values(): IterableIterator<PeerState> {
+    return this.#peers.values();
+  }
+
+  /** The peer `address` (a chequebook or a beneficiary) is bound to, if any. */
+  owner(address: string): string | undefined {
+    return this.#owners.get(key(address));
+  }
+
+  /** Binds a beneficiary and a chequebook to `s` (the caller checked they are free or already its own). */
+  bind(s: PeerState, beneficiary: string | undefined, chequebook: string | undefined): void {
+    if (beneficiary !== undefined) {
+      s.payouts[beneficiary] ??= { issued: 0n, paid: 0n };
+      this.#owners.set(key(beneficiary), s.peer);
+    }
+    if (chequebook !== undefined) {
+      s.credited[chequebook] ??= 0n;
+      this.#owners.set(key(chequebook), s.peer);
+    }
+  }
+
+  /**
+   * Writes `s` through to the ledger. Changes made in the same turn of the event loop are written together (one
+   * commit); the promise resolves once the write containing this change is durable.
+   */
+  save(s: PeerState): Promise<void> {
+    this.#dirty.set(s.peer, s);
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const batch = [...this.#dirty.values()].map(persistable);
+      this.#dirty.clear();
+      this.#flush = undefined;
+      const write = this.#write(batch);
+      this.#writes.add(write);
+      void write.then(
+        () => this.#writes.delete(write),
+        () => this.#writes.delete(write),
+      );
+      return write;
+    });
+    return this.#flush;
+  }
+
+  async #write(batch: PeerLedger[]): Promise<void> {
+    try {
+      if (this.#ledger.saveMany !== undefined) await this.#ledger.saveMany(batch);
+      else await Promise.all(batch.map((l) => this.#ledger.save(l)));
+      for (const l of batch) this.#unsaved.delete(l.peer);
+    } catch (error) {
+      for (const l of batch) this.#unsaved.add(l.peer);
+      throw error;
+    }
+  }
+
+  /** A write waiting or in progress, if any. */
+  get flushing(): Promise<void> | undefined {
+    return this.#flush ?? this.#writes.values().next().value;
+  }
+
+  close(): Promise<void> {
+    return this.#ledger.close();
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Serving and consuming: reservations that count against the thresholds at once, and bookings after the fact.
+ *
+ * Rules:
+ * - Serving a peer that would then owe us past our disconnect threshold is refused (OUT_OF_BOUNDS) and the peer is
+ *   disconnected with a cool-down; exactly at the threshold it is still served.
+ * - Consuming that would take what we owe the peer in money past its payment threshold pays first and waits for
+ *   the answer; if it still would, it is refused (OVERDRAFT).
+ * - Serving a peer uses up its prepayment first.
+ */
+import { ChequeError } from "../errors.js";
+import { price } from "./config.js";
+import type { EngineContext } from "./context.js";
+import type { Payments } from "./pay.js";
+import type { PeerState } from "./peers.js";
+import { bookConsumed, bookServed, owedToPeer } from "./policy.js";
+
+/** Units set aside for a request; apply them once it is served, or release them. */
+export interface Reservation {
+  readonly peer: string;
+  readonly units: bigint;
+  /** Books the units; durable when it resolves. */
+  apply(): Promise<void>;
+  /** Gives the units back, when the request was not served. */
+  release(): void;
+}
+
+/** Serving and consuming, for one engine (internal: the engine owns it). */
+export class Service {
+  readonly #ctx: EngineContext;
+  readonly #payments: Payments;
+
+  constructor(ctx: EngineContext, payments: Payments) {
+    this.#ctx = ctx;
+    this.#payments = payments;
+  }
+
+
+  #connected(peer: string): PeerState {
+    const s = this.#ctx.peers.get(peer);
+    if (s === undefined || !s.connected) throw new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } });
+    return s;
+  }
+
+  /**
+   * Sets aside what serving `count` messages of `protocol` to `peer` costs it. Reservations count against the
+   * threshold immediately, so concurrent requests cannot overshoot it.
+   *
+   * @throws ChequeError OUT_OF_BOUNDS (mock and hard phases) if the peer's debt would pass our disconnect
+   *   threshold: the peer was disconnected and is cooling down; NOT_CONNECTED.
+   */
+  async reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    const s = this.#connected(peer);
+    const units = price(this.#ctx.config, protocol, count);
+    const projected = s.balance + s.reservedProvide + units;
+    if (projected > this.#ctx.config.disconnectThreshold) {
+      if (!s.pastDisconnect) {
+        s.pastDisconnect = true;
+        this.#ctx.metrics.countOutOfBounds(peer, "peer_owes", "disconnect");
+      }
+      if (this.#ctx.config.phase !== "soft") {
+        this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.#ctx.config.disconnectThreshold });
+        await this.#ctx.disconnect(s, "debt_past_disconnect_threshold", true);
+        throw new ChequeError("OUT_OF_BOUNDS", `${peer} would owe ${projected}, past our disconnect threshold ${this.#ctx.config.disconnectThreshold}: disconnected`, {
+          details: { peer, projected, threshold: this.#ctx.config.disconnectThreshold },
+        });
+      }
+      this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "peer_owes", level_: "disconnect", projected, threshold: this.#ctx.config.disconnectThreshold, action: "none (soft phase)" });
+    } else if (projected > this.#ctx.config.paymentThreshold && !s.pastPayment) {
+      s.pastPayment = true;
+      this.#ctx.metrics.countOutOfBounds(peer, "peer_owes", "payment");
+      this.#ctx.log({ level: "info", event: "out_of_bounds", peer, direction: "peer_owes", level_: "payment", projected, threshold: this.#ctx.config.paymentThreshold });
+    }
+    s.reservedProvide += units;
+    return this.#reservation(s, protocol, units, +1);
+  }
+
+  /**
+   * Sets aside what consuming `count` messages of `protocol` from `peer` will cost us. If that would take our debt
+   * past the peer's payment threshold, it pays first (mock and hard phases) and waits for the payment to be
+   * accepted.
+   *
+   * @throws ChequeError OVERDRAFT if our debt would still pass the peer's threshold (a payment is unanswered or was
+   *   refused); NOT_CONNECTED before the peer's handshake (mock and hard phases).
+   */
+  async reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    const s = this.#connected(peer);
+    if (this.#ctx.config.phase !== "soft" && !s.handshaken) throw new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } });
+    const units = price(this.#ctx.config, protocol, count);
+    const threshold = s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold;
+    for (let attempt = 0; ; attempt++) {
+      const projected = owedToPeer(s) + s.reservedConsume + units;
+      if (projected <= threshold || this.#ctx.config.phase === "soft") {
+        if (projected > threshold && !s.weOwePast) {
+          s.weOwePast = true;
+          this.#ctx.metrics.countOutOfBounds(peer, "we_owe", "payment");
+          this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected, threshold, action: "none (soft phase)" });
+        }
+        s.reservedConsume += units;
+        return this.#reservation(s, protocol, units, -1);
+      }
+      if (attempt >= 2 || owedToPeer(s) <= 0n) {
+        throw new ChequeError("OVERDRAFT", `consuming ${units} more from ${peer} would take our debt to ${projected}, past its threshold ${threshold}, and our payment is not accepted yet`, {
+          details: { peer, projected, threshold, inflight: s.inflight?.units },
+        });
+      }
+      await this.#payments.payAndWait(s);
+    }
+  }
+
+  /**
+   * Books `count` messages of `protocol` served to `peer`, after the fact (no reservation): for hosts that meter
+   * as they go. The same thresholds apply as for {@link reserveProvide}; past the disconnect threshold nothing is
+   * booked, the peer is disconnected and the promise rejects with OUT_OF_BOUNDS.
+   *
+   * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
+   */
+  provided(peer: string, protocol: string, count = 1): Promise<void> {
+    return this.#meter(peer, protocol, count, (s, units) => {
+      const projected = s.balance + s.reservedProvide + units;
+      // Crossing a threshold takes the full path (events, disconnect); the common case stays cheap.
+      if (projected > this.#ctx.config.disconnectThreshold || (projected > this.#ctx.config.paymentThreshold && !s.pastPayment)) {
+        return this.reserveProvide(peer, protocol, count).then((r) => r.apply());
+      }
+      bookServed(s, protocol, units);
+      return this.#ctx.peers.save(s);
+    });
+  }
+
+  /**
+   * Books `count` messages of `protocol` consumed from `peer`, after the fact, and pays if our debt calls for it.
+   *
+   * @returns a promise that resolves when the booking is durable.
+   */
+  consumed(peer: string, protocol: string, count = 1): Promise<void> {
+    return this.#meter(peer, protocol, count, (s, units) => {
+      bookConsumed(s, protocol, units);
+      const threshold = s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold;
+      if (owedToPeer(s) > threshold && !s.weOwePast) {
+        s.weOwePast = true;
+        this.#ctx.metrics.countOutOfBounds(peer, "we_owe", "payment");
+        this.#ctx.log({ level: "warn", event: "out_of_bounds", peer, direction: "we_owe", level_: "payment", projected: owedToPeer(s), threshold });
+      }
+      const saved = this.#ctx.peers.save(s);
+      this.#payments.maybePayEarly(s);
+      return saved;
+    });
+  }
+
+  /** Runs a booking for a connected peer at the protocol's price; a bad call becomes a rejected promise. */
+  #meter(peer: string, protocol: string, count: number, book: (s: PeerState, units: bigint) => Promise<void>): Promise<void> {
+    let s: PeerState, units: bigint;
+    try {
+      s = this.#connected(peer);
+      units = price(this.#ctx.config, protocol, count);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return book(s, units);
+  }
+
+  #reservation(s: PeerState, protocol: string, units: bigint, sign: 1 | -1): Reservation {
+    let done = false;
+    const unreserve = () => {
+      if (sign > 0) s.reservedProvide -= units;
+      else s.reservedConsume -= units;
+    };
+    return {
+      peer: s.peer,
+      units,
+      apply: async () => {
+        if (done) throw new ChequeError("INVALID_ARGUMENT", "this reservation was applied or released already");
+        done = true;
+        unreserve();
+        if (sign > 0) bookServed(s, protocol, units);
+        else bookConsumed(s, protocol, units);
+        await this.#ctx.peers.save(s);
+        if (sign < 0) this.#payments.maybePayEarly(s);
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        unreserve();
+      },
+    };
+  }
+}
