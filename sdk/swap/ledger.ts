@@ -4,9 +4,9 @@
  * chequebook, and the write-ahead record of a cheque being received. Written through on every change, so a restart
  * forgives no debt and pays nothing twice.
  */
-import { DatabaseSync } from "node:sqlite";
 
-import { ChequeError } from "../errors.js";
+import { ChequeError, isChequeError } from "../errors.js";
+import { SqliteFile, isSqliteBusy, type SqliteBusyOptions } from "../store/sqlite-file.js";
 
 /** A payment sent and not yet acknowledged. */
 export interface InflightPayment {
@@ -130,72 +130,71 @@ export class MemoryLedgerStore implements LedgerStore {
 
 /**
  * Ledgers in a SQLite file, normally the cheque store's own file (`swap_ledger` table), in WAL mode with
- * `synchronous = FULL`.
+ * `synchronous = FULL`. The file is owned by this process (see {@link SqliteFile}): a second process, or a second
+ * ledger in this one, is refused; waits for another connection's lock keep the event loop running.
  */
 export class SqliteLedgerStore implements LedgerStore {
-  #db: DatabaseSync;
+  #db: SqliteFile;
 
-  private constructor(path: string) {
+  private constructor(path: string, options: SqliteBusyOptions) {
+    this.#db = SqliteFile.open(path, { ...options, owner: "SWAP ledger" });
     try {
-      this.#db = new DatabaseSync(path);
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
       this.#db.exec("CREATE TABLE IF NOT EXISTS swap_ledger (peer TEXT PRIMARY KEY, record TEXT NOT NULL)");
     } catch (cause) {
-      throw new ChequeError("STORE_FAILURE", `cannot open the ledger in ${path}: ${(cause as Error).message}`, { cause });
+      this.#db.close();
+      if (isSqliteBusy(cause)) throw new ChequeError("STORE_BUSY", `cannot create the ledger table in ${path}: another connection holds the lock`, { details: { path }, cause });
+      throw new ChequeError("STORE_FAILURE", `cannot open the ledger in ${path}: ${(cause as Error).message}`, { details: { path }, cause });
     }
   }
 
   /**
    * Opens the ledger table in the database at `path` (share the cheque store's file).
    *
-   * @throws ChequeError STORE_FAILURE.
+   * @throws ChequeError STORE_LOCKED if another process (or another ledger in this one) has the file open;
+   *   STORE_BUSY, STORE_FAILURE.
    */
-  static open(path: string): SqliteLedgerStore {
-    return new SqliteLedgerStore(path);
+  static open(path: string, options: SqliteBusyOptions = {}): SqliteLedgerStore {
+    return new SqliteLedgerStore(path, options);
   }
 
   async loadAll(): Promise<PeerLedger[]> {
     try {
-      return (this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>).map((r) => fromJson(r.record));
+      const rows = await this.#db.retry(() => this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>);
+      return rows.map((r) => fromJson(r.record));
     } catch (cause) {
+      if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
     }
   }
 
   async load(peer: string): Promise<PeerLedger | undefined> {
     try {
-      const row = this.#db.prepare("SELECT record FROM swap_ledger WHERE peer = ?").get(peer) as { record: string } | undefined;
+      const row = await this.#db.retry(() => this.#db.prepare("SELECT record FROM swap_ledger WHERE peer = ?").get(peer) as { record: string } | undefined);
       return row === undefined ? undefined : fromJson(row.record);
     } catch (cause) {
+      if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
     }
   }
 
   async save(ledger: PeerLedger): Promise<void> {
-    try {
-      this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record").run(ledger.peer, toJson(ledger));
-    } catch (cause) {
-      throw new ChequeError("STORE_FAILURE", `writing the ledger failed: ${(cause as Error).message}`, { cause });
-    }
+    return this.saveMany([ledger]);
   }
 
+  /** Writes the records in one transaction; waits for another connection's lock without blocking. */
   async saveMany(ledgers: PeerLedger[]): Promise<void> {
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
-      const statement = this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record");
-      for (const ledger of ledgers) statement.run(ledger.peer, toJson(ledger));
-      this.#db.exec("COMMIT");
+      await this.#db.write(() => {
+        const statement = this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record");
+        for (const ledger of ledgers) statement.run(ledger.peer, toJson(ledger));
+      });
     } catch (cause) {
-      try {
-        this.#db.exec("ROLLBACK");
-      } catch {
-        // nothing to roll back
-      }
+      if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `writing the ledger failed: ${(cause as Error).message}`, { cause });
     }
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    this.#db.close();
   }
 }

@@ -11,7 +11,7 @@ import { once } from "node:events";
 
 import { expect } from "chai";
 
-import { SqliteChequeStore, SqliteFile, isChequeError } from "../../sdk/index.js";
+import { SqliteChequeStore, SqliteLedgerStore, emptyLedger, isChequeError } from "../../sdk/index.js";
 import { BOOK_A, PEER_1, cheque } from "./store.behavior.js";
 
 function expectLocked(open: () => unknown, path: string): void {
@@ -86,12 +86,16 @@ describe("SQLite store: one owner per database file", function () {
     await second.close();
   });
 
-  it("lets the SWAP ledger of the same process share the file, once", async function () {
+  it("lets the SWAP ledger of the same process share the file, once, and refuses a second process's ledger", async function () {
     const path = join(dir, "shared.db");
     const store = SqliteChequeStore.open(path);
-    const ledger = SqliteFile.open(path, { owner: "SWAP ledger" });
-    expectLocked(() => SqliteFile.open(path, { owner: "SWAP ledger" }), path);
-    ledger.close();
+    const ledger = SqliteLedgerStore.open(path);
+    expectLocked(() => SqliteLedgerStore.open(path), path);
+    await ledger.save({ ...emptyLedger("peer-1"), balance: 7n });
+    await ledger.close();
+    const reopened = SqliteLedgerStore.open(path);
+    expect((await reopened.load("peer-1"))!.balance).to.equal(7n);
+    await reopened.close();
     await store.close();
   });
 
