@@ -1,4 +1,6 @@
 /** Fixtures for SDK tests on the in-process chain. Stores are made per test: chain snapshots do not undo them. */
+import type fc from "fast-check";
+
 import { MemoryChequeStore, ChequeVerifier, type ChequeStore, type ChequeVerifierOptions } from "../../sdk/index.js";
 import { UNIT, deployBase, deployChequebook } from "../helpers/fixtures.js";
 import { ethers } from "../helpers/setup.js";
@@ -35,6 +37,33 @@ export async function rejection(fn: () => Promise<unknown>): Promise<import("../
     return e;
   }
   throw new Error("expected a ChequeError, nothing was thrown");
+}
+
+/** Counts the provider calls made while `fn` runs (eth_call and getCode), and the gas limit each eth_call carried. */
+export async function countCalls(fn: () => Promise<unknown>) {
+  const counts = { call: 0, getCode: 0, gas: [] as Array<bigint | undefined> };
+  const provider = ethers.provider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const call = provider.call!, getCode = provider.getCode!;
+  provider.call = (...a) => (counts.call++, counts.gas.push((a[0] as { gasLimit?: bigint }).gasLimit), call.apply(ethers.provider, a));
+  provider.getCode = (...a) => (counts.getCode++, getCode.apply(ethers.provider, a));
+  try {
+    await fn();
+  } finally {
+    provider.call = call;
+    provider.getCode = getCode;
+  }
+  return counts;
+}
+
+/** A store whose every call is released by the fast-check scheduler, so a property explores interleavings. */
+export function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => s.schedule(Promise.resolve(), String(key)).then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
 }
 
 export { UNIT };

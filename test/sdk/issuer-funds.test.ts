@@ -6,20 +6,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { Wallet } from "ethers";
 
-import { ChequebookIssuer, MemoryChequeStore, isChequeError, type ChequeStore } from "../../sdk/index.js";
+import { ChequebookIssuer, MemoryChequeStore, isChequeError } from "../../sdk/index.js";
 import { networkHelpers } from "../helpers/setup.js";
-import { UNIT, rejection, sdkFixture } from "./helpers.js";
-
-/** A store whose every call is released by the fast-check scheduler, so the property explores interleavings. */
-function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore {
-  return new Proxy(inner, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => s.schedule(Promise.resolve(), String(key)).then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
-    },
-  });
-}
+import { UNIT, rejection, scheduledStore, sdkFixture } from "./helpers.js";
 
 const BENEFICIARIES = Array.from({ length: 5 }, () => Wallet.createRandom().address);
 

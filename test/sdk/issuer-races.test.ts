@@ -9,7 +9,7 @@ import { Wallet, type HDNodeWallet } from "ethers";
 
 import { ChequebookIssuer, MemoryChequeStore, chequebookInterface, isChequeError, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { UNIT, rejection, sdkFixture, type SdkFixture } from "./helpers.js";
+import { UNIT, rejection, scheduledStore, sdkFixture, type SdkFixture } from "./helpers.js";
 
 /** A store whose `putIssued` waits for `gate`: the issue commits only after the racing transaction was sent. */
 function gatedStore(inner: ChequeStore, gate: Promise<void>): ChequeStore {
@@ -22,17 +22,6 @@ function gatedStore(inner: ChequeStore, gate: Promise<void>): ChequeStore {
         await gate;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
-    },
-  });
-}
-
-/** A store whose every call is released by the fast-check scheduler, so the property explores interleavings. */
-function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore {
-  return new Proxy(inner, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => s.schedule(Promise.resolve(), String(key)).then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
     },
   });
 }

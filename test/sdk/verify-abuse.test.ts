@@ -8,26 +8,10 @@ import { Wallet } from "ethers";
 import { ChequeVerifier, MemoryChequeStore, signCheque, type ChequeStore } from "../../sdk/index.js";
 import { deployChequebook } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { UNIT, rejection, sdkFixture, verifierFor, type SdkFixture } from "./helpers.js";
+import { UNIT, countCalls, rejection, sdkFixture, verifierFor, type SdkFixture } from "./helpers.js";
 
 function chequeFor(f: SdkFixture, chequebook: string, cumulativePayout: bigint, signer = f.issuer) {
   return signCheque({ signer, chequebook, beneficiary: f.beneficiary.address, cumulativePayout, chainId: f.chainId });
-}
-
-/** Counts the provider calls made while `fn` runs, and the gas limit each eth_call carried. */
-async function countCalls(fn: () => Promise<unknown>) {
-  const counts = { call: 0, getCode: 0, gas: [] as Array<bigint | undefined> };
-  const provider = ethers.provider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const call = provider.call!, getCode = provider.getCode!;
-  provider.call = (...a) => (counts.call++, counts.gas.push((a[0] as { gasLimit?: bigint }).gasLimit), call.apply(ethers.provider, a));
-  provider.getCode = (...a) => (counts.getCode++, getCode.apply(ethers.provider, a));
-  try {
-    await fn();
-  } finally {
-    provider.call = call;
-    provider.getCode = getCode;
-  }
-  return counts;
 }
 
 describe("SDK verification under abuse", function () {

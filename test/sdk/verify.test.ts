@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { ChequeReceiver, MemoryChequeStore, signCheque, verifyCheque, type ChequeStore } from "../../sdk/index.js";
 import { deployChequebook } from "../helpers/fixtures.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { UNIT, rejection, sdkFixture, verifierFor, type SdkFixture } from "./helpers.js";
+import { UNIT, countCalls, rejection, sdkFixture, verifierFor, type SdkFixture } from "./helpers.js";
 
 async function chequeFor(f: SdkFixture, cumulativePayout: bigint, overrides: { signer?: typeof f.issuer; chainId?: bigint; chequebook?: string; beneficiary?: string } = {}) {
   return signCheque({
@@ -13,22 +13,6 @@ async function chequeFor(f: SdkFixture, cumulativePayout: bigint, overrides: { s
     cumulativePayout,
     chainId: overrides.chainId ?? f.chainId,
   });
-}
-
-/** Counts the provider calls made while `fn` runs. */
-async function countCalls(fn: () => Promise<unknown>) {
-  const counts = { call: 0, getCode: 0 };
-  const provider = ethers.provider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const call = provider.call!, getCode = provider.getCode!;
-  provider.call = (...a) => (counts.call++, call.apply(ethers.provider, a));
-  provider.getCode = (...a) => (counts.getCode++, getCode.apply(ethers.provider, a));
-  try {
-    await fn();
-  } finally {
-    provider.call = call;
-    provider.getCode = getCode;
-  }
-  return counts;
 }
 
 describe("SDK verification", function () {
@@ -74,7 +58,7 @@ describe("SDK verification", function () {
     await cached.verify(await chequeFor(f, 3n));
     const c4 = await chequeFor(f, 4n);
     const none = await countCalls(() => cached.verify(c4));
-    expect(none).to.deep.equal({ call: 0, getCode: 0 });
+    expect(none).to.deep.include({ call: 0, getCode: 0 });
   });
 
   it("learns chequebook facts once and keeps them in the store, so a new verifier needs no lookups", async function () {
