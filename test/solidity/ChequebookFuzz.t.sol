@@ -227,5 +227,19 @@ contract ChequebookFuzzTest is TestBase {
         handler.deposit(20_000);
         handler.cashAgain(1);
         require(chequebook.paidOut(handler.beneficiaries(1)) == 10_100, "rest collected");
+
+        // The hostile issuer's and the beneficiaries' further moves.
+        handler.issuerCyclesThroughItself(0); // 2^128 - 1 units
+        require(chequebook.totalPaidOut() >= type(uint128).max, "cycled");
+        handler.cashCovered(0);
+        require(handler.coveredCashouts() == 1 && !handler.coveredChequeUnpaid(), "covered cheque paid");
+        handler.agreeTimeout(1, 2 days);
+        (uint256 timeout, , ) = chequebook.effectiveHardDepositTimeout(handler.beneficiaries(1));
+        require(timeout == 2 days, "timeout agreed");
+        handler.cancelTimeout(1, 1 hours);
+        require(chequebook.customHardDepositTimeoutUsed(handler.beneficiaries(1), 1 hours), "cancelled");
+        handler.agreeTimeout(1, 1 hours);
+        (timeout, , ) = chequebook.effectiveHardDepositTimeout(handler.beneficiaries(1));
+        require(timeout == 2 days && !handler.spentTimeoutAuthorisationApplied(), "cancelled one refused");
     }
 }

@@ -21,8 +21,11 @@ interface IMintableERC20 is IERC20 {
  * directly or through a third party; anyone applies due decreases; time moves on. A hostile contract (a
  * {ReentrantActor}) is a fourth beneficiary and a relayer: when the token calls it back (a {CallbackToken}) it
  * re-enters the chequebook, cashing again, relaying another authorisation or applying a decrease, and swallows
- * a refusal so the outer call goes on. Ghost variables record what went in, what came out and what was
- * promised, for the invariants to check.
+ * a refusal so the outer call goes on. The issuer also runs up to 2^128 units at a time through its own
+ * chequebook (deposit, then cash to itself, which needs no signature: free with a flash loan), agrees custom
+ * timeouts with the beneficiaries, who cancel authorisations too. Ghost variables record what went in, what came
+ * out, what was promised and when each decrease was announced, for the invariants to check; and after each of
+ * its moves a beneficiary holding a hard deposit checks that a cheque the deposit covers is paid in full.
  */
 contract ChequebookHandler is TestBase {
     uint256 internal constant MAX_AMOUNT = 1e30;
@@ -47,7 +50,16 @@ contract ChequebookHandler is TestBase {
     bool public paidOutDecreased;
     bool public paidMoreThanPromised;
     bool public hardDepositWithdrawn;
+    bool public coveredChequeUnpaid;
+    bool public decreasedEarly;
+    bool public spentTimeoutAuthorisationApplied;
+    uint256 public coveredCashouts;
     uint256 public calls;
+
+    uint256 internal constant DEFAULT_TIMEOUT = 1 days;
+    mapping(address => uint256) internal ghostPreparedAt; // when a pending decrease was announced (0: none)
+    mapping(address => uint256) internal ghostCustomTimeout; // the custom timeout last applied (0: the default)
+    mapping(address => mapping(uint256 => bool)) internal ghostTimeoutSpent; // authorisations used or cancelled
 
     constructor(IMintableERC20 token_, Chequebook chequebook_, uint256 issuerKey_) {
         token = token_;
@@ -62,6 +74,7 @@ contract ChequebookHandler is TestBase {
         }
         actor = new ReentrantActor(address(this));
         beneficiaries.push(address(actor));
+        beneficiaries.push(issuer); // the issuer cashes to itself too (see issuerCyclesThroughItself)
         // Callbacks only with a CallbackToken; with a plain token the actor is an ordinary contract.
         try actor.execute(address(token_), abi.encodeCall(CallbackToken.setHooked, (true))) {} catch {}
     }
@@ -114,9 +127,12 @@ contract ChequebookHandler is TestBase {
     function increaseHardDeposit(uint256 who, uint256 amount) external {
         uint256 room = chequebook.balance() - chequebook.totalHardDeposit();
         if (room == 0) return;
-        amount = bound(amount, 1, room);
+        amount = bound(amount, 1, room < MAX_AMOUNT ? room : MAX_AMOUNT);
+        address b = _beneficiary(who);
         vm.prank(issuer);
-        chequebook.increaseHardDeposit(_beneficiary(who), amount);
+        try chequebook.increaseHardDeposit(b, amount) {
+            ghostPreparedAt[b] = 0; // cancels a pending decrease
+        } catch {}
         _check();
     }
 
@@ -127,6 +143,7 @@ contract ChequebookHandler is TestBase {
         amount = bound(amount, 1, deposit_);
         vm.prank(issuer);
         chequebook.prepareDecreaseHardDeposit(b, amount);
+        ghostPreparedAt[b] = block.timestamp;
         _check();
     }
 
@@ -135,11 +152,83 @@ contract ChequebookHandler is TestBase {
         (, , , uint256 due) = chequebook.hardDeposits(b);
         if (due == 0) return;
         vm.warp(block.timestamp + bound(wait, 0, 3 days));
-        try chequebook.decreaseHardDeposit(b) {} catch {}
+        try chequebook.decreaseHardDeposit(b) {
+            // Never before the announcement plus the timeout in force now.
+            uint256 timeout = ghostCustomTimeout[b] != 0 ? ghostCustomTimeout[b] : DEFAULT_TIMEOUT;
+            if (ghostPreparedAt[b] == 0 || block.timestamp < ghostPreparedAt[b] + timeout) decreasedEarly = true;
+            ghostPreparedAt[b] = 0;
+        } catch {}
+        _check();
+    }
+
+    /// @dev The issuer runs close to 2^128 units through its own chequebook: deposits them and cashes them back to
+    /// itself without a signature. It costs nothing with a flash loan; no beneficiary may be worse off for it.
+    function issuerCyclesThroughItself(uint256 shortOfMax) external {
+        uint256 amount = type(uint128).max - bound(shortOfMax, 0, MAX_AMOUNT);
+        token.mint(issuer, amount);
+        vm.startPrank(issuer);
+        token.approve(address(chequebook), amount);
+        chequebook.deposit(amount);
+        ghostTokensIn += amount;
+        uint256 cumulative = chequebook.paidOut(issuer) + amount;
+        if (cumulative > ghostPromised[issuer]) ghostPromised[issuer] = cumulative;
+        try chequebook.cashChequeBeneficiary(issuer, cumulative, "") {} catch {}
+        vm.stopPrank();
+        _check();
+    }
+
+    /// @dev Beneficiary `who` signs a CustomDecreaseTimeout and the issuer applies it: it must be refused if that
+    /// authorisation was used or cancelled before.
+    function agreeTimeout(uint256 who, uint256 timeout) external {
+        uint256 i = who % beneficiaryKeys.length;
+        address b = beneficiaries[i];
+        timeout = bound(timeout, 0, 4 days);
+        bytes memory sig = sign(
+            beneficiaryKeys[i], _digest(ChequeHashing.hashCustomDecreaseTimeout(address(chequebook), b, timeout))
+        );
+        vm.prank(issuer);
+        try chequebook.setCustomHardDepositTimeout(b, timeout, sig) {
+            if (ghostTimeoutSpent[b][timeout]) spentTimeoutAuthorisationApplied = true;
+            ghostTimeoutSpent[b][timeout] = true;
+            ghostCustomTimeout[b] = timeout;
+        } catch {}
+        _check();
+    }
+
+    /// @dev Beneficiary `who` cancels its authorisation for `timeout`.
+    function cancelTimeout(uint256 who, uint256 timeout) external {
+        address b = beneficiaries[who % beneficiaryKeys.length];
+        timeout = bound(timeout, 0, 4 days);
+        vm.prank(b);
+        try chequebook.cancelCustomHardDepositTimeout(timeout) {
+            if (ghostTimeoutSpent[b][timeout]) spentTimeoutAuthorisationApplied = true;
+            ghostTimeoutSpent[b][timeout] = true;
+        } catch {}
         _check();
     }
 
     // ----- beneficiaries -----
+
+    /// @dev Beneficiary `who` cashes a cheque its hard deposit covers: it must be paid the whole deposit.
+    function cashCovered(uint256 who) external {
+        uint256 i = who % beneficiaryKeys.length;
+        address b = beneficiaries[i];
+        (uint256 deposit_, , , ) = chequebook.hardDeposits(b);
+        if (deposit_ == 0) return;
+        uint256 cumulative = chequebook.paidOut(b) + deposit_;
+        if (cumulative > type(uint128).max) return; // a beneficiary's own amounts are bounded to 128 bits
+        if (cumulative > ghostPromised[b]) ghostPromised[b] = cumulative;
+        bytes memory sig = sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), b, cumulative)));
+        uint256 before = token.balanceOf(b);
+        vm.prank(b);
+        try chequebook.cashChequeBeneficiary(b, cumulative, sig) {
+            if (token.balanceOf(b) - before != deposit_) coveredChequeUnpaid = true;
+            ++coveredCashouts;
+        } catch {
+            coveredChequeUnpaid = true;
+        }
+        _check();
+    }
 
     /// @dev The issuer signs a higher cheque and the beneficiary cashes it at once.
     function issueAndCash(uint256 who, uint256 increment) external {

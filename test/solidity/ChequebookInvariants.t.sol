@@ -82,6 +82,21 @@ contract ChequebookInvariantsTest is TestBase {
         require(handler.ghostCallerFees() <= chequebook.totalPaidOut(), "caller fees exceed paid out");
     }
 
+    /// @dev A cheque covered by a hard deposit was always paid in full, whatever the issuer ran through the chequebook.
+    function invariant_coveredChequesArePaid() public view {
+        require(!handler.coveredChequeUnpaid(), "a cheque covered by a hard deposit was not paid");
+    }
+
+    /// @dev No decrease was applied before its announcement plus the timeout in force when it was applied.
+    function invariant_noDecreaseBeforeTimeoutInForce() public view {
+        require(!handler.decreasedEarly(), "a decrease came due early");
+    }
+
+    /// @dev A CustomDecreaseTimeout authorisation, once used or cancelled, never took effect again.
+    function invariant_timeoutAuthorisationsSingleUse() public view {
+        require(!handler.spentTimeoutAuthorisationApplied(), "a spent timeout authorisation was applied");
+    }
+
     /// @dev No call made from inside a token callback ever took effect.
     function invariant_noReentryTakesEffect() public view {
         require(handler.actor().reentriesSucceeded() == 0, "a reentrant call took effect");
