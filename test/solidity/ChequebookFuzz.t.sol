@@ -241,5 +241,11 @@ contract ChequebookFuzzTest is TestBase {
         handler.agreeTimeout(1, 1 hours);
         (timeout, , ) = chequebook.effectiveHardDepositTimeout(handler.beneficiaries(1));
         require(timeout == 2 days && !handler.spentTimeoutAuthorisationApplied(), "cancelled one refused");
+        handler.deposit(1000);
+        handler.walletCashViaRelayer(40, 4, false, false);
+        require(chequebook.paidOut(address(handler.wallet())) == 40, "wallet relayed");
+        handler.walletCashViaRelayer(40, 4, true, false);
+        handler.walletCashViaRelayer(40, 4, true, true);
+        require(chequebook.paidOut(address(handler.wallet())) == 40 && !handler.crossIdentityCashout(), "crossed refused");
     }
 }

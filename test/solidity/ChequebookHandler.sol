@@ -7,6 +7,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {Chequebook} from "../../contracts/Chequebook.sol";
 import {ChequeHashing} from "../../contracts/libraries/ChequeHashing.sol";
 import {CallbackToken} from "../../contracts/mocks/CallbackToken.sol";
+import {ERC1271Wallet} from "../../contracts/mocks/ERC1271Wallet.sol";
 import {ReentrantActor} from "../../contracts/mocks/ReentrantActor.sol";
 import {TestBase} from "./Vm.sol";
 
@@ -36,6 +37,8 @@ contract ChequebookHandler is TestBase {
     address public immutable issuer;
     address public immutable relayer;
     ReentrantActor public immutable actor;
+    /// @dev A contract beneficiary owned by the first beneficiary's key: two identities, one key.
+    ERC1271Wallet public immutable wallet;
 
     uint256[] internal beneficiaryKeys; // of the first three beneficiaries; the fourth is the actor
     address[] public beneficiaries;
@@ -53,6 +56,7 @@ contract ChequebookHandler is TestBase {
     bool public coveredChequeUnpaid;
     bool public decreasedEarly;
     bool public spentTimeoutAuthorisationApplied;
+    bool public crossIdentityCashout;
     uint256 public coveredCashouts;
     uint256 public calls;
 
@@ -75,6 +79,8 @@ contract ChequebookHandler is TestBase {
         actor = new ReentrantActor(address(this));
         beneficiaries.push(address(actor));
         beneficiaries.push(issuer); // the issuer cashes to itself too (see issuerCyclesThroughItself)
+        wallet = new ERC1271Wallet(beneficiaries[0]);
+        beneficiaries.push(address(wallet));
         // Callbacks only with a CallbackToken; with a plain token the actor is an ordinary contract.
         try actor.execute(address(token_), abi.encodeCall(CallbackToken.setHooked, (true))) {} catch {}
     }
@@ -268,6 +274,30 @@ contract ChequebookHandler is TestBase {
         uint256 before = token.balanceOf(relayer);
         vm.prank(relayer);
         try chequebook.cashCheque(b, b, cumulative, beneficiarySig, fee, issuerSig) {} catch {}
+        ghostCallerFees += token.balanceOf(relayer) - before;
+        _check();
+    }
+
+    /// @dev The relayer cashes a new cheque of the wallet, with the wallet's approval (a BeneficiaryCashout its
+    /// owner's key signed) or, if `crossed`, with an authorisation meant for the other identity of that key: the
+    /// owner's own Cashout, or the wallet's approval presented for the owner's cheque. Crossed ones must fail.
+    function walletCashViaRelayer(uint256 increment, uint256 fee, bool crossed, bool forOwner) external {
+        address w = address(wallet);
+        address owner = beneficiaries[0];
+        address b = crossed && forOwner ? owner : w;
+        uint256 cumulative = ghostPromised[b] + bound(increment, 1, MAX_AMOUNT);
+        ghostPromised[b] = cumulative;
+        fee = bound(fee, 0, cumulative - chequebook.paidOut(b));
+        bytes32 structHash = crossed && !forOwner
+            ? ChequeHashing.hashCashout(address(chequebook), relayer, cumulative, b, fee) // the owner's form, for the wallet
+            : ChequeHashing.hashBeneficiaryCashout(address(chequebook), w, relayer, cumulative, b, fee); // the wallet's
+        bytes memory beneficiarySig = sign(beneficiaryKeys[0], _digest(structHash));
+        bytes memory issuerSig = sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), b, cumulative)));
+        uint256 before = token.balanceOf(relayer);
+        vm.prank(relayer);
+        try chequebook.cashCheque(b, b, cumulative, beneficiarySig, fee, issuerSig) {
+            if (crossed) crossIdentityCashout = true;
+        } catch {}
         ghostCallerFees += token.balanceOf(relayer) - before;
         _check();
     }

@@ -97,6 +97,11 @@ contract ChequebookInvariantsTest is TestBase {
         require(!handler.spentTimeoutAuthorisationApplied(), "a spent timeout authorisation was applied");
     }
 
+    /// @dev One key's authorisation never cashed out for the other identity of that key (an EOA and its wallet).
+    function invariant_cashoutAuthorisationNamesItsBeneficiary() public view {
+        require(!handler.crossIdentityCashout(), "an authorisation was used by the other identity of its key");
+    }
+
     /// @dev No call made from inside a token callback ever took effect.
     function invariant_noReentryTakesEffect() public view {
         require(handler.actor().reentriesSucceeded() == 0, "a reentrant call took effect");
