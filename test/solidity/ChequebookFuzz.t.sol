@@ -247,5 +247,7 @@ contract ChequebookFuzzTest is TestBase {
         handler.walletCashViaRelayer(40, 4, true, false);
         handler.walletCashViaRelayer(40, 4, true, true);
         require(chequebook.paidOut(address(handler.wallet())) == 40 && !handler.crossIdentityCashout(), "crossed refused");
+        handler.slash(1); // a TestToken cannot be slashed: nothing happens
+        require(handler.ghostSlashed() == 0, "slash on a plain token");
     }
 }

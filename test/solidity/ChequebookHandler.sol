@@ -9,6 +9,7 @@ import {ChequeHashing} from "../../contracts/libraries/ChequeHashing.sol";
 import {CallbackToken} from "../../contracts/mocks/CallbackToken.sol";
 import {ERC1271Wallet} from "../../contracts/mocks/ERC1271Wallet.sol";
 import {ReentrantActor} from "../../contracts/mocks/ReentrantActor.sol";
+import {ShrinkingToken} from "../../contracts/mocks/ShrinkingToken.sol";
 import {TestBase} from "./Vm.sol";
 
 /// @dev The test tokens: an ERC20 anyone may mint.
@@ -45,6 +46,7 @@ contract ChequebookHandler is TestBase {
 
     uint256 public ghostTokensIn;
     uint256 public ghostWithdrawn;
+    uint256 public ghostSlashed; // taken from the chequebook by the token itself (a ShrinkingToken only)
     uint256 public ghostCallerFees;
     mapping(address => uint256) public ghostPromised; // highest cheque the issuer signed for each beneficiary
     mapping(address => uint256) internal lastPaidOut;
@@ -109,6 +111,22 @@ contract ChequebookHandler is TestBase {
         _check();
     }
 
+    /// @dev The token takes part of the chequebook's balance (a negative rebase, a slashing), if it can: it leaves
+    /// less than the hard deposits when there are some, where the damage is.
+    function slash(uint256 left) external {
+        uint256 balance_ = chequebook.balance();
+        if (balance_ == 0) return;
+        uint256 reserved = chequebook.totalHardDeposit();
+        left = bound(left, 0, (reserved != 0 && reserved <= balance_ ? reserved : balance_) - 1);
+        uint256 amount = balance_ - left;
+        try ShrinkingToken(address(token)).slash(address(chequebook), amount) {
+            ghostSlashed += amount;
+            // Every beneficiary holding a hard deposit cashes what it covers at once: each is paid what is left.
+            for (uint256 i = 0; i < beneficiaryKeys.length; ++i) _cashCovered(i);
+        } catch {}
+        _check();
+    }
+
     function withdraw(uint256 amount) external {
         uint256 liquid = chequebook.liquidBalance();
         if (liquid == 0) return;
@@ -131,7 +149,9 @@ contract ChequebookHandler is TestBase {
     }
 
     function increaseHardDeposit(uint256 who, uint256 amount) external {
-        uint256 room = chequebook.balance() - chequebook.totalHardDeposit();
+        uint256 balance_ = chequebook.balance();
+        uint256 reserved = chequebook.totalHardDeposit();
+        uint256 room = balance_ > reserved ? balance_ - reserved : 0;
         if (room == 0) return;
         amount = bound(amount, 1, room < MAX_AMOUNT ? room : MAX_AMOUNT);
         address b = _beneficiary(who);
@@ -215,9 +235,14 @@ contract ChequebookHandler is TestBase {
 
     // ----- beneficiaries -----
 
-    /// @dev Beneficiary `who` cashes a cheque its hard deposit covers: it must be paid the whole deposit.
+    /// @dev Beneficiary `who` cashes a cheque its hard deposit covers: it must be paid the whole deposit, or the
+    /// whole balance if the token shrank it below.
     function cashCovered(uint256 who) external {
-        uint256 i = who % beneficiaryKeys.length;
+        _cashCovered(who % beneficiaryKeys.length);
+        _check();
+    }
+
+    function _cashCovered(uint256 i) internal {
         address b = beneficiaries[i];
         (uint256 deposit_, , , ) = chequebook.hardDeposits(b);
         if (deposit_ == 0) return;
@@ -226,14 +251,16 @@ contract ChequebookHandler is TestBase {
         if (cumulative > ghostPromised[b]) ghostPromised[b] = cumulative;
         bytes memory sig = sign(issuerKey, _digest(ChequeHashing.hashCheque(address(chequebook), b, cumulative)));
         uint256 before = token.balanceOf(b);
+        uint256 expected = deposit_;
+        if (chequebook.balance() < expected) expected = chequebook.balance();
+        if (expected == 0) return;
         vm.prank(b);
         try chequebook.cashChequeBeneficiary(b, cumulative, sig) {
-            if (token.balanceOf(b) - before != deposit_) coveredChequeUnpaid = true;
+            if (token.balanceOf(b) - before != expected) coveredChequeUnpaid = true;
             ++coveredCashouts;
         } catch {
             coveredChequeUnpaid = true;
         }
-        _check();
     }
 
     /// @dev The issuer signs a higher cheque and the beneficiary cashes it at once.

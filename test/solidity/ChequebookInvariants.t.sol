@@ -40,7 +40,8 @@ contract ChequebookInvariantsTest is TestBase {
     /// @dev Every token that came in is still there, was paid out on a cheque, or was withdrawn by the issuer.
     function invariant_tokensAreConserved() public view {
         require(
-            handler.ghostTokensIn() == chequebook.balance() + chequebook.totalPaidOut() + handler.ghostWithdrawn(),
+            handler.ghostTokensIn()
+                == chequebook.balance() + chequebook.totalPaidOut() + handler.ghostWithdrawn() + handler.ghostSlashed(),
             "tokens in != balance + paid out + withdrawn"
         );
     }
