@@ -28,7 +28,8 @@ import {ChequeHashing} from "./libraries/ChequeHashing.sol";
  * the guard lives in the clone's own transient storage.
  *
  * Amounts are kept in 128 bits (paid out and hard deposit of a beneficiary share one storage slot, as do the two
- * totals); amounts above 2^128 - 1 revert with SafeCast's error.
+ * totals); a beneficiary's amounts above 2^128 - 1 revert with SafeCast's error. The total paid out carries into
+ * a second word instead, since an issuer could otherwise push it to the limit and block every cash-out.
  *
  * WARNING: The logic contract itself is inert (it has no issuer, so nobody can withdraw from it or sign for it):
  * never send tokens to it, only to the clones.
@@ -52,7 +53,8 @@ contract Chequebook is IChequebook, ReentrancyGuardTransient {
         uint64 timeout;
     }
 
-    /// @dev The sums over all beneficiaries.
+    /// @dev The sums over all beneficiaries. `paidOut` holds the low 128 bits of the total paid out; the rest is in
+    /// `_totalPaidOutHigh`, so that the total never overflows (see {_cash}).
     struct Totals {
         uint128 paidOut;
         uint128 hardDeposit;
@@ -88,6 +90,11 @@ contract Chequebook is IChequebook, ReentrancyGuardTransient {
     Totals private _totals;
     /// @inheritdoc IChequebook
     bool public bounced;
+    /// @dev The total paid out, divided by 2^128. Each beneficiary's paid-out amount is bounded by the cheques it
+    /// holds, but their sum is not: an issuer can run any amount through its own chequebook (deposit, cash to
+    /// itself) at no cost, with a flash loan in one transaction. If that sum had to fit in 128 bits, such an issuer
+    /// could make every cash-out revert, then wait out the timeout and take the hard deposits back.
+    uint256 private _totalPaidOutHigh;
 
     /// @dev Creates the logic contract for chequebooks paying in `token_`.
     constructor(address token_) {
@@ -280,7 +287,7 @@ contract Chequebook is IChequebook, ReentrancyGuardTransient {
 
     /// @inheritdoc IChequebook
     function totalPaidOut() external view returns (uint256) {
-        return _totals.paidOut;
+        return (_totalPaidOutHigh << 128) | _totals.paidOut;
     }
 
     /// @inheritdoc IChequebook
@@ -345,10 +352,13 @@ contract Chequebook is IChequebook, ReentrancyGuardTransient {
             paidOut: (uint256(account.paidOut) + payout).toUint128(),
             hardDeposit: hardDepositLeft
         });
-        _totals = Totals({
-            paidOut: (uint256(totals.paidOut) + payout).toUint128(),
-            hardDeposit: totals.hardDeposit - fromHardDeposit
-        });
+        // The low 128 bits of the total wrap into `_totalPaidOutHigh`: the total is exact and never blocks a cash-out.
+        uint256 totalPaidOutLow = uint256(totals.paidOut) + payout128;
+        if (totalPaidOutLow > type(uint128).max) {
+            ++_totalPaidOutHigh;
+            totalPaidOutLow -= 1 << 128;
+        }
+        _totals = Totals({paidOut: uint128(totalPaidOutLow), hardDeposit: totals.hardDeposit - fromHardDeposit});
         if (fromHardDeposit != 0) emit HardDepositAmountChanged(beneficiary, hardDepositLeft);
         emit ChequeCashed(beneficiary, recipient, msg.sender, payout128, cumulativePayout, callerPayout);
         if (payout != requested) {

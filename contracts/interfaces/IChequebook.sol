@@ -232,7 +232,12 @@ interface IChequebook {
      * @dev What a beneficiary needs to judge its hard deposit: the `timeout` in force (its custom timeout, else the
      * default; 0 means no protection), and, for a pending decrease, when it was announced (`decreasePreparedAt`)
      * and when it can be applied (`canBeDecreasedAt`, at most 2^64 - 1); both 0 when none is pending. Without a
-     * pending decrease, the hard deposit stays at least until `block.timestamp + timeout`.
+     * pending decrease, the hard deposit stays at least until `block.timestamp + timeout`, less what the
+     * beneficiary cashes from it.
+     *
+     * NOTE: Both figures hold for the timeout in force now. The issuer can still apply any CustomDecreaseTimeout
+     * authorisation the beneficiary signed and has not cancelled ({customHardDepositTimeoutUsed}); if one is
+     * shorter, a decrease comes due that much sooner, pending ones included.
      */
     function effectiveHardDepositTimeout(address beneficiary)
         external

@@ -227,5 +227,27 @@ contract ChequebookFuzzTest is TestBase {
         handler.deposit(20_000);
         handler.cashAgain(1);
         require(chequebook.paidOut(handler.beneficiaries(1)) == 10_100, "rest collected");
+
+        // The hostile issuer's and the beneficiaries' further moves.
+        handler.issuerCyclesThroughItself(0); // 2^128 - 1 units
+        require(chequebook.totalPaidOut() >= type(uint128).max, "cycled");
+        handler.cashCovered(0);
+        require(handler.coveredCashouts() == 1 && !handler.coveredChequeUnpaid(), "covered cheque paid");
+        handler.agreeTimeout(1, 2 days);
+        (uint256 timeout, , ) = chequebook.effectiveHardDepositTimeout(handler.beneficiaries(1));
+        require(timeout == 2 days, "timeout agreed");
+        handler.cancelTimeout(1, 1 hours);
+        require(chequebook.customHardDepositTimeoutUsed(handler.beneficiaries(1), 1 hours), "cancelled");
+        handler.agreeTimeout(1, 1 hours);
+        (timeout, , ) = chequebook.effectiveHardDepositTimeout(handler.beneficiaries(1));
+        require(timeout == 2 days && !handler.spentTimeoutAuthorisationApplied(), "cancelled one refused");
+        handler.deposit(1000);
+        handler.walletCashViaRelayer(40, 4, false, false);
+        require(chequebook.paidOut(address(handler.wallet())) == 40, "wallet relayed");
+        handler.walletCashViaRelayer(40, 4, true, false);
+        handler.walletCashViaRelayer(40, 4, true, true);
+        require(chequebook.paidOut(address(handler.wallet())) == 40 && !handler.crossIdentityCashout(), "crossed refused");
+        handler.slash(1); // a TestToken cannot be slashed: nothing happens
+        require(handler.ghostSlashed() == 0, "slash on a plain token");
     }
 }

@@ -40,7 +40,8 @@ contract ChequebookInvariantsTest is TestBase {
     /// @dev Every token that came in is still there, was paid out on a cheque, or was withdrawn by the issuer.
     function invariant_tokensAreConserved() public view {
         require(
-            handler.ghostTokensIn() == chequebook.balance() + chequebook.totalPaidOut() + handler.ghostWithdrawn(),
+            handler.ghostTokensIn()
+                == chequebook.balance() + chequebook.totalPaidOut() + handler.ghostWithdrawn() + handler.ghostSlashed(),
             "tokens in != balance + paid out + withdrawn"
         );
     }
@@ -80,6 +81,26 @@ contract ChequebookInvariantsTest is TestBase {
     /// @dev The relayer's fees are part of what was paid out, never extra.
     function invariant_callerFeesWithinPaidOut() public view {
         require(handler.ghostCallerFees() <= chequebook.totalPaidOut(), "caller fees exceed paid out");
+    }
+
+    /// @dev A cheque covered by a hard deposit was always paid in full, whatever the issuer ran through the chequebook.
+    function invariant_coveredChequesArePaid() public view {
+        require(!handler.coveredChequeUnpaid(), "a cheque covered by a hard deposit was not paid");
+    }
+
+    /// @dev No decrease was applied before its announcement plus the timeout in force when it was applied.
+    function invariant_noDecreaseBeforeTimeoutInForce() public view {
+        require(!handler.decreasedEarly(), "a decrease came due early");
+    }
+
+    /// @dev A CustomDecreaseTimeout authorisation, once used or cancelled, never took effect again.
+    function invariant_timeoutAuthorisationsSingleUse() public view {
+        require(!handler.spentTimeoutAuthorisationApplied(), "a spent timeout authorisation was applied");
+    }
+
+    /// @dev One key's authorisation never cashed out for the other identity of that key (an EOA and its wallet).
+    function invariant_cashoutAuthorisationNamesItsBeneficiary() public view {
+        require(!handler.crossIdentityCashout(), "an authorisation was used by the other identity of its key");
     }
 
     /// @dev No call made from inside a token callback ever took effect.
