@@ -118,14 +118,14 @@ async function main(): Promise<void> {
       ledger,
       logger: log,
       hooks: {
-        send: (peer, bytes) => {
+        send: (_peer, bytes) => {
           const d = new Promise<void>((resolve) => setImmediate(resolve))
             .then(() => engines.get(other)?.handle(me, bytes))
             .catch((error: unknown) => void line(`${me}D delivery ${String(error).slice(0, 100).replace(/\n/g, " ")}`));
           deliveries.add(d);
           void d.finally(() => deliveries.delete(d));
         },
-        disconnect: (peer, reason) => void line(`${me}D disconnect ${reason}`),
+        disconnect: (_peer, reason) => void line(`${me}D disconnect ${reason}`),
       },
       hard: {
         issuer: modelIssuer(chain, SIDES[me].book, store, life, { afterIssue: () => at(`${me}-issued`) }),
