@@ -31,9 +31,13 @@ import {
 } from "../../sdk/index.js";
 import { ID, Life, ModelChain, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
 
-/** Where the worker can be frozen (and killed): after a cheque was stored or issued, before or after a ledger commit. */
+/**
+ * Where the worker can be frozen (and killed): a cheque's write-ahead record committed but the cheque not yet
+ * verified or stored (`receiving`), a cheque stored but not booked, a cheque issued but not booked, just before or
+ * after any ledger commit.
+ */
 export const HOLD_POINTS = [
-  "U-stored", "U-issued", "H-stored", "H-issued",
+  "U-receiving", "H-receiving", "U-stored", "U-issued", "H-stored", "H-issued",
   "U-ledger-before", "U-ledger-after", "H-ledger-before", "H-ledger-after",
 ] as const;
 export type HoldPoint = (typeof HOLD_POINTS)[number];
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
       else if (e.event === "overpayment_not_credited") line(`${me}O ${String(e.offered)}`);
       else if (e.event === "disconnected" || e.event === "cheque_rejected" || e.event === "payment_refused") line(`${me}D ${e.event} ${String(e.reason)}`);
     };
+    const receiver = modelReceiver(chain, SIDES[me].beneficiary, store, life, { afterStore: () => at(`${me}-stored`) });
     const engine = await SwapAccounting.open({
       config: TERMS,
       ledger,
@@ -129,7 +134,12 @@ async function main(): Promise<void> {
       },
       hard: {
         issuer: modelIssuer(chain, SIDES[me].book, store, life, { afterIssue: () => at(`${me}-issued`) }),
-        receiver: modelReceiver(chain, SIDES[me].beneficiary, store, life, { afterStore: () => at(`${me}-stored`) }),
+        receiver: {
+          receive: (cheque: unknown, options?: { chainId?: bigint }) => {
+            at(`${me}-receiving`); // the engine handed the cheque over once its write-ahead record was durable
+            return receiver.receive(cheque, options);
+          },
+        },
         verifier: modelVerifier(chain, SIDES[me].beneficiary),
         store,
         token: chain.token,
