@@ -26,6 +26,7 @@ import {
   nativeAvailable,
   recoverChequeSigner,
   setCryptoBackend,
+  encodeSwapMessage,
   signCheque,
   type LedgerStore,
   type SignedCheque,
@@ -235,6 +236,51 @@ try {
   results.bytesPerIdlePeer = Math.max(results.bytesPerIdlePeer10k as number, results.bytesPerIdlePeer100k as number);
   rows.push({ metric: "memory per idle peer (10k peers)", sdk: results.bytesPerIdlePeer10k as number, target: 1024, unit: " B" });
   rows.push({ metric: "memory per idle peer (100k peers)", sdk: results.bytesPerIdlePeer100k as number, target: 1024, unit: " B" });
+
+  // Peers as a node sees them: each connected, handshake accepted (mock phase, so its per-peer metric series
+  // exist), served and consuming (two durable bookings that leave it settled). Then every one disconnects: settled
+  // peers leave memory (and their series) and stay in the SQLite ledger. Both figures are JS heap per peer.
+  for (const n of [10_000, 100_000]) {
+    const k = n / 1000;
+    const engine = await SwapAccounting.open({
+      config: { phase: "mock", paymentThreshold: 100n, disconnectThreshold: 150n },
+      hooks: { send: () => undefined, disconnect: () => undefined },
+      ledger: SqliteLedgerStore.open(join(dir, `peers-${k}k.db`)),
+    });
+    const handshake = encodeSwapMessage({ type: "handshake", paymentThreshold: 100n, phase: "mock" });
+    const id = (p: number) => `0x${p.toString(16).padStart(40, "0")}`;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let from = 0; from < n; from += 1_000) {
+      await Promise.all(
+        Array.from({ length: 1_000 }, async (_, j) => {
+          const peer = id(from + j);
+          await engine.connect(peer);
+          await engine.handle(peer, handshake);
+          await engine.provided(peer, "retrieve", 5);
+          await engine.consumed(peer, "retrieve", 5);
+        }),
+      );
+    }
+    await engine.idle();
+    gc();
+    results[`bytesPerActivePeer${k}k`] = Math.round((process.memoryUsage().heapUsed - before) / n);
+    if (engine.peers().filter((p) => p.ready && p.balance === 0n).length !== n) throw new Error("the active peers did not all settle");
+    for (let p = 0; p < n; p++) engine.disconnected(id(p));
+    await engine.idle();
+    gc();
+    results[`bytesPerEvictedPeer${k}k`] = Math.round((process.memoryUsage().heapUsed - before) / n);
+    if (engine.peers().length !== 0) throw new Error("settled peers were not evicted");
+    await engine.close();
+  }
+  results.bytesPerActivePeer = Math.max(results.bytesPerActivePeer10k as number, results.bytesPerActivePeer100k as number);
+  results.bytesPerEvictedPeer = Math.max(results.bytesPerEvictedPeer10k as number, results.bytesPerEvictedPeer100k as number);
+  for (const k of [10, 100]) {
+    rows.push({ metric: `memory per active peer: handshake + traffic, connected (${k}k peers)`, sdk: results[`bytesPerActivePeer${k}k`] as number, unit: " B" });
+  }
+  for (const k of [10, 100]) {
+    rows.push({ metric: `memory per peer that settled and left, evicted (${k}k peers)`, sdk: results[`bytesPerEvictedPeer${k}k`] as number, target: 1024, unit: " B" });
+  }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
