@@ -1,0 +1,108 @@
+/**
+ * Hostile review of the SWAP engine (issue 9, engine side): attacks that worked against the engine as merged, each
+ * with the property it broke. U is our node (the real engine, model hard phase of test/swap/adversary.ts); M, M2
+ * are hostile peers (cheap identities), H an honest one.
+ */
+import { expect } from "chai";
+
+import { MemoryChequeStore, MemoryLedgerStore, SwapAccounting, encodeSwapMessage, type SwapMessage } from "../../sdk/index.js";
+import { ID, Life, ModelChain, TERMS, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
+import { Clock } from "./sim.js";
+
+/** A gate a test opens when it chooses: the work behind it waits. */
+class Gate {
+  #open!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.#open = resolve));
+  open(): void {
+    this.#open();
+  }
+}
+
+/**
+ * U alone on a model chain, with a verifier whose chequebook look-ups wait for `gate` while `hold` names the
+ * chequebook (a slow RPC), a ledger and a cheque store that survive `reopen()`.
+ */
+class Solo {
+  readonly chain = new ModelChain();
+  readonly clock = new Clock();
+  readonly ledger = new MemoryLedgerStore();
+  readonly store = new MemoryChequeStore();
+  hold: { chequebook: string; gate: Gate } | undefined;
+  swap!: SwapAccounting;
+
+  constructor() {
+    const c = this.chain;
+    for (const [a, owner] of [[ID.XU, "U"], [ID.XH, "H"], [ID.XM1, "M"], [ID.XM2, "M"]] as const) {
+      c.addBook(a, { owner, token: c.token, trusted: true, cover: 10n ** 9n });
+    }
+  }
+
+  async open(): Promise<SwapAccounting> {
+    const life = new Life();
+    const verifier = modelVerifier(this.chain, ID.bU);
+    const chequebookInfo = verifier.chequebookInfo.bind(verifier);
+    verifier.chequebookInfo = async (chequebook: string) => {
+      const hold = this.hold;
+      if (hold !== undefined && hold.chequebook.toLowerCase() === chequebook.toLowerCase()) await hold.gate.opened;
+      return chequebookInfo(chequebook);
+    };
+    this.swap = await SwapAccounting.open({
+      config: TERMS,
+      hooks: {
+        send: () => undefined,
+        disconnect: () => undefined,
+        now: this.clock.now,
+      },
+      ledger: this.ledger,
+      hard: {
+        issuer: modelIssuer(this.chain, ID.XU, this.store, life),
+        receiver: modelReceiver(this.chain, ID.bU, this.store, life),
+        verifier,
+        store: this.store,
+        token: this.chain.token,
+      } as never,
+    });
+    return this.swap;
+  }
+
+  handshake(peer: string, beneficiary: string, chequebook: string): Promise<void> {
+    const h: SwapMessage = { type: "handshake", phase: "hard", paymentThreshold: 100n, chainId: this.chain.chainId, beneficiary, chequebook, token: this.chain.token };
+    return this.swap.handle(peer, encodeSwapMessage(h));
+  }
+}
+
+describe("SWAP engine, hostile review", function () {
+  describe("a peer's record is never overwritten by a stale copy of it", function () {
+    // Property: nothing accepted is lost, and no debt is wiped, across eviction and restart. A handshake still
+    // waiting for the chain when its peer disconnects settled used to hold the evicted copy of the peer: when the
+    // chain answered, that copy (settled, balance 0) was written over the peer's live record.
+    it("a debt taken on a new connection survives a restart although an older handshake finished last", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bM1, ID.XM1);
+      // M reconnects and announces a second chequebook of its own; the chain is slow to answer.
+      u.swap.disconnected("M");
+      await u.swap.connect("M");
+      u.hold = { chequebook: ID.XM2, gate: new Gate() };
+      const slow = u.handshake("M", ID.bM1, ID.XM2).catch(() => undefined);
+      // M hangs up: it is settled, so it leaves memory while that handshake is still waiting.
+      u.swap.disconnected("M");
+      await u.swap.idle();
+      expect(u.swap.peers().some((p) => p.peer === "M")).to.equal(false);
+      // M comes back on a new connection with its bound chequebook and takes service on credit.
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bM1, ID.XM1);
+      await (await u.swap.reserveProvide("M", "store", 150)).apply();
+      expect(u.swap.balance("M")).to.equal(150n);
+      // The chain answers the old handshake; then our node restarts.
+      u.hold.gate.open();
+      await slow;
+      await u.swap.idle();
+      expect((await u.ledger.load("M"))?.balance).to.equal(150n, "the ledger lost M's debt");
+      await u.swap.close();
+      await u.open();
+      expect(u.swap.balance("M")).to.equal(150n, "M's debt was wiped by the restart");
+    });
+  });
+});
