@@ -243,7 +243,7 @@ export class SwapAccounting {
   /** Whether `s` can leave memory: disconnected, settled, and with nothing in flight. */
   #idle = (s: PeerState): boolean =>
     !s.connected && s.balance === 0n && s.prepaid === 0n && s.inflight === undefined && s.receiving === undefined &&
-    s.reservedProvide === 0n && s.reservedConsume === 0n && s.paying === undefined && s.receiving$ === undefined &&
+    s.reservedProvide === 0n && s.reservedConsume === 0n && s.paying === undefined && s.receiving$ === undefined && s.handshaking === 0 &&
     s.readyWaiters.length === 0 && s.ackWaiters.length === 0 && Object.values(s.payouts).every((p) => p.issued === p.paid);
 
   #maybeEvict(s: PeerState): void {
@@ -308,7 +308,18 @@ export class SwapAccounting {
   }
 
   async #onHandshake(s: PeerState, h: SwapHandshake): Promise<void> {
-    const refusal = await acceptHandshake(this.#ctx, s, h);
+    let refusal;
+    s.handshaking++;
+    try {
+      refusal = await acceptHandshake(this.#ctx, s, h);
+    } finally {
+      s.handshaking--;
+    }
+    if (!s.connected) {
+      // The connection closed while the chain was asked: nothing to accept; the peer may leave memory now.
+      this.#maybeEvict(s);
+      throw new ChequeError("NOT_CONNECTED", `${s.peer} disconnected during its handshake`, { details: { peer: s.peer } });
+    }
     if (refusal !== undefined) {
       const error = new ChequeError("PEER_REFUSED", refusal.message, { details: { peer: s.peer, reason: refusal.reason } });
       s.refusals++;

@@ -16,6 +16,8 @@ export interface PeerState extends PeerLedger {
   weOwePast: boolean;
   /** Refused messages since the last accepted cheque. */
   refusals: number;
+  /** Handshakes being checked (they may wait for the chain): the state may not leave memory meanwhile. */
+  handshaking: number;
   ackWaiters: Array<() => void>;
   readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
   paying?: Promise<void> | undefined;
@@ -44,7 +46,7 @@ export function persistable(s: PeerState): PeerLedger {
 function runtime(l: PeerLedger): PeerState {
   return {
     ...l, connected: false, handshaken: false, reservedProvide: 0n, reservedConsume: 0n,
-    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, ackWaiters: [], readyWaiters: [],
+    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, handshaking: 0, ackWaiters: [], readyWaiters: [],
   };
 }
 
@@ -155,8 +157,12 @@ export class PeerBook {
   /**
    * Writes `s` through to the ledger. Changes made in the same turn of the event loop are written together (one
    * commit); the promise resolves once the write containing this change is durable.
+   *
+   * A copy that is no longer the peer's live state (it was evicted, and the peer may have been loaded back since)
+   * is never written: it would overwrite the live record with an older one.
    */
   save(s: PeerState): Promise<void> {
+    if (this.#peers.get(s.peer) !== s) return Promise.resolve();
     this.#dirty.set(s.peer, s);
     this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       const batch = [...this.#dirty.values()].map(persistable);
