@@ -6,7 +6,7 @@
 import { expect } from "chai";
 
 import { MemoryChequeStore, MemoryLedgerStore, SwapAccounting, encodeSwapMessage, type SwapMessage } from "../../sdk/index.js";
-import { ID, Life, ModelChain, TERMS, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
+import { ID, Life, ModelChain, TERMS, addr, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
 import { Clock } from "./sim.js";
 
 /** A gate a test opens when it chooses: the work behind it waits. */
@@ -65,6 +65,12 @@ class Solo {
     return this.swap;
   }
 
+  /** A cheque on `chequebook` to us, signed with `signer`'s key (the owner's, or forged). */
+  cheque(peer: string, signer: string, chequebook: string, cumulativePayout: bigint): Promise<void> {
+    const signed = this.chain.sign(signer, chequebook, ID.bU, cumulativePayout);
+    return this.swap.handle(peer, encodeSwapMessage({ type: "cheque", date: 0, amount: 0, signed, chainId: this.chain.chainId }));
+  }
+
   handshake(peer: string, beneficiary: string, chequebook: string): Promise<void> {
     const h: SwapMessage = { type: "handshake", phase: "hard", paymentThreshold: 100n, chainId: this.chain.chainId, beneficiary, chequebook, token: this.chain.token };
     return this.swap.handle(peer, encodeSwapMessage(h));
@@ -103,6 +109,51 @@ describe("SWAP engine, hostile review", function () {
       await u.swap.close();
       await u.open();
       expect(u.swap.balance("M")).to.equal(150n, "M's debt was wiped by the restart");
+    });
+  });
+
+  describe("announcing an address binds nothing: squatting costs the squatter", function () {
+    // Property: an honest peer cannot be locked out for free. A chequebook used to be bound, for good, to the
+    // first peer that announced it, and so was a payout address: both are public (handshakes, ChequeCashed
+    // events), so one hostile identity could refuse every honest peer that had not connected yet, at no cost.
+    it("a peer announcing an honest peer's chequebook first does not lock it out, and is never credited", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bM1, ID.XH); // M announces H's chequebook (a trusted one)
+      await u.cheque("M", "M", ID.XH, 50n).catch(() => undefined); // forged: refused
+      await u.swap.connect("H");
+      await u.handshake("H", ID.bH, ID.XH); // refused with chequebook_taken before the fix
+      await u.cheque("H", "H", ID.XH, 50n);
+      expect(u.swap.balance("H")).to.equal(-50n);
+      expect(u.swap.balance("M")).to.equal(0n);
+      // From now on XH is H's: M is refused it, and a restart credits M nothing.
+      await u.cheque("M", "H", ID.XH, 80n).catch(() => undefined);
+      expect(u.swap.balance("M")).to.equal(0n);
+      await u.swap.close();
+      await u.open();
+      expect(u.swap.balance("M")).to.equal(0n);
+      expect(u.swap.balance("H")).to.equal(-50n);
+    });
+
+    it("a peer announcing an honest peer's payout address first does not lock it out", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bH, ID.XM1);
+      await u.swap.connect("H");
+      await u.handshake("H", ID.bH, ID.XH); // refused with beneficiary_taken before the fix
+      expect(u.swap.peers().find((p) => p.peer === "H")?.ready).to.equal(true);
+    });
+
+    it("one peer naming a thousand payout addresses leaves no record of them", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      for (let i = 0; i < 1000; i++) await u.handshake("M", addr(0x10000 + i), ID.XM1);
+      await u.swap.idle();
+      const record = (await u.ledger.load("M"))!;
+      expect(Object.keys(record.payouts).length).to.be.at.most(1);
     });
   });
 });
