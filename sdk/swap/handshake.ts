@@ -4,10 +4,12 @@
  * Rules (hard phase):
  * - Same phase, a payment threshold at least our minimum, our chain, our token, a beneficiary and a chequebook
  *   (the chequebook from a trusted factory, asked of the verifier after the free checks).
- * - Binding, first come and persisted: a beneficiary or chequebook is bound to the first peer that announces it,
- *   forever. Another peer announcing it is refused (`beneficiary_taken`, `chequebook_taken`), and so is a peer
- *   announcing our own addresses. So a peer can never be credited with another peer's cheques, and every cheque we
- *   issue to an address is promised to exactly one peer.
+ * - Binding, persisted and for good: a beneficiary is bound to the peer we first issue a cheque to it for, a
+ *   chequebook to the peer that first delivers a verified cheque on it (only its issuer can sign one). Announcing
+ *   an address binds nothing, so nobody can lock an honest peer out for free. A peer announcing an address bound
+ *   to another peer is refused (`beneficiary_taken`, `chequebook_taken`), and so is a peer announcing our own
+ *   addresses. So a peer can never be credited with another peer's cheques, and every cheque we issue to an
+ *   address is promised to exactly one peer.
  * - A peer may change its own terms (a new payout address, a new chequebook) at any handshake. What it was paid
  *   and credited stays recorded per address, so a change pays nothing twice; an honest change is paid normally.
  */
@@ -62,7 +64,8 @@ export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapH
     if ((s.peerBeneficiary !== undefined && s.peerBeneficiary !== h.beneficiary) || (s.peerChequebook !== undefined && s.peerChequebook !== h.chequebook)) {
       ctx.log({ level: "info", event: "terms_changed", peer: s.peer, beneficiary: h.beneficiary, chequebook: h.chequebook });
     }
-    ctx.peers.bind(s, h.beneficiary, h.chequebook);
+    // Nothing is bound here: a payout address is bound by the first cheque we issue to it, a chequebook by the
+    // first cheque on it the peer delivers (see pay.ts and receive.ts).
     s.peerBeneficiary = h.beneficiary;
     s.peerChequebook = h.chequebook;
   }

@@ -110,13 +110,19 @@ export class PeerBook {
     return true;
   }
 
-  /** Loads every peer from the ledger, and their bindings. */
+  /**
+   * Loads every peer from the ledger, and their bindings. Should two records name one address (a claim whose undoing
+   * was never written), the one holding value for it (something issued to it, or credited from it) keeps it.
+   */
   async load(): Promise<void> {
+    const empty: Array<[string, string]> = [];
     for (const l of await this.#ledger.loadAll()) {
       const s = runtime(upgradeLedger(l));
       this.#peers.set(s.peer, s);
-      for (const a of [...Object.keys(s.payouts), ...Object.keys(s.credited)]) this.#owners.set(key(a), s.peer);
+      for (const [a, p] of Object.entries(s.payouts)) (p.issued > 0n ? this.#owners.set(key(a), s.peer) : empty.push([a, s.peer]));
+      for (const [a, c] of Object.entries(s.credited)) (c > 0n ? this.#owners.set(key(a), s.peer) : empty.push([a, s.peer]));
     }
+    for (const [a, peer] of empty) if (!this.#owners.has(key(a))) this.#owners.set(key(a), peer);
   }
 
   get(peer: string): PeerState | undefined {
@@ -142,7 +148,10 @@ export class PeerBook {
     return this.#owners.get(key(address));
   }
 
-  /** Binds a beneficiary and a chequebook to `s` (the caller checked they are free or already its own). */
+  /**
+   * Binds a beneficiary (before the first cheque to it is issued) or a chequebook (by the first cheque on it that
+   * `s` delivers) to `s`; the caller checked they are free or already its own.
+   */
   bind(s: PeerState, beneficiary: string | undefined, chequebook: string | undefined): void {
     if (beneficiary !== undefined) {
       s.payouts[beneficiary] ??= { issued: 0n, paid: 0n };
@@ -152,6 +161,12 @@ export class PeerBook {
       s.credited[chequebook] ??= 0n;
       this.#owners.set(key(chequebook), s.peer);
     }
+  }
+
+  /** Undoes the binding of `chequebook` to `s` (a claim whose cheque was not accepted). */
+  unbind(s: PeerState, chequebook: string): void {
+    delete s.credited[chequebook];
+    if (this.#owners.get(key(chequebook)) === s.peer) this.#owners.delete(key(chequebook));
   }
 
   /**
