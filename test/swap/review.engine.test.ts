@@ -6,7 +6,7 @@
 import { expect } from "chai";
 
 import { MemoryChequeStore, MemoryLedgerStore, SwapAccounting, encodeSwapMessage, type SwapMessage } from "../../sdk/index.js";
-import { ID, Life, ModelChain, TERMS, addr, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
+import { ID, Life, ModelChain, TERMS, World, addr, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
 import { Clock } from "./sim.js";
 
 /** A gate a test opens when it chooses: the work behind it waits. */
@@ -154,6 +154,22 @@ describe("SWAP engine, hostile review", function () {
       await u.swap.idle();
       const record = (await u.ledger.load("M"))!;
       expect(Object.keys(record.payouts).length).to.be.at.most(1);
+    });
+  });
+
+  describe("a repeated handshake costs us nothing", function () {
+    // Property: abuse costs the sender more than us. Every accepted handshake used to be written to the ledger
+    // (an fsync) and to re-send the unanswered cheque (a store read and a reply larger than the request), without
+    // ever counting as a refusal: a peer could make us write and send for free, as fast as it could send.
+    it("a hundred identical handshakes on one connection write nothing and re-send nothing", async function () {
+      const w = await World.start();
+      await w.run({ k: "hs", ben: 0, book: 0, otherToken: false, threshold: 100n }, { k: "mServes", n: 60 }); // a cheque to M, unanswered
+      const saves = w.uSaves;
+      const sent = w.toM.length;
+      for (let i = 0; i < 100; i++) await w.fromM({ type: "handshake", phase: "hard", paymentThreshold: 100n, chainId: w.chain.chainId, beneficiary: ID.bM1, chequebook: ID.XM1, token: w.chain.token });
+      await w.settle();
+      expect(w.toM.length - sent).to.be.at.most(1);
+      expect(w.uSaves - saves).to.be.at.most(1);
     });
   });
 });
