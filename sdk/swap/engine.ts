@@ -308,6 +308,9 @@ export class SwapAccounting {
   }
 
   async #onHandshake(s: PeerState, h: SwapHandshake): Promise<void> {
+    const first = !s.handshaken;
+    const terms = (x: PeerState) => `${x.peerPaymentThreshold}|${x.peerBeneficiary}|${x.peerChequebook}`;
+    const before = terms(s);
     let refusal;
     s.handshaking++;
     try {
@@ -330,10 +333,13 @@ export class SwapAccounting {
     }
     s.handshaken = true;
     this.metrics.setPeerThreshold(s.peer, h.paymentThreshold);
-    await this.#peers.save(s);
+    // A repeated handshake with the same terms writes nothing and re-sends nothing: it costs us no more than it
+    // costs the sender.
+    if (terms(s) !== before) await this.#peers.save(s);
+    if (!first) return;
     this.#log({ level: "info", event: "handshake", peer: s.peer, paymentThreshold: h.paymentThreshold, phase: h.phase });
     this.#settleReady(s);
-    // A payment sent before a restart or a reconnect and never acknowledged: send it again.
+    // A payment sent before a restart or a reconnect and never acknowledged: send it again, once per connection.
     if (s.inflight !== undefined && this.phase !== "soft") void this.#track(this.#payments.resend(s));
   }
 
