@@ -236,6 +236,7 @@ export class SwapAccounting {
     if (s === undefined) return;
     s.connected = false;
     s.handshaken = false;
+    this.#peers.release(s);
     this.#settleReady(s, new ChequeError("NOT_CONNECTED", `${peer} disconnected before its handshake was accepted`, { details: { peer } }));
     this.#maybeEvict(s);
   }
@@ -260,6 +261,7 @@ export class SwapAccounting {
   async #disconnect(s: PeerState, reason: string, cooldown: boolean, error?: Error): Promise<void> {
     s.connected = false;
     s.handshaken = false;
+    this.#peers.release(s);
     this.#settleReady(s, error ?? new ChequeError("NOT_CONNECTED", `${s.peer} was disconnected (${reason})`, { details: { peer: s.peer, reason } }));
     if (cooldown) s.cooldownUntil = this.#now() + this.config.cooldownMs;
     await this.#peers.save(s);
@@ -320,6 +322,7 @@ export class SwapAccounting {
     }
     if (!s.connected) {
       // The connection closed while the chain was asked: nothing to accept; the peer may leave memory now.
+      this.#peers.release(s);
       this.#maybeEvict(s);
       throw new ChequeError("NOT_CONNECTED", `${s.peer} disconnected during its handshake`, { details: { peer: s.peer } });
     }

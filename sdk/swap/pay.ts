@@ -78,7 +78,7 @@ export class Payments {
     const t = ctx.config.tokenPerUnit;
     const beneficiary = s.peerBeneficiary;
     if (beneficiary === undefined) return;
-    const owner = ctx.peers.owner(beneficiary);
+    const owner = ctx.peers.holder(beneficiary);
     if (owner !== undefined && owner !== s.peer) {
       // Another peer was paid to this address since the handshake: it is that peer's now. Our debt stays; the peer
       // must name another address (its next handshake naming this one is refused).

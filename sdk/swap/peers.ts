@@ -59,6 +59,12 @@ export class PeerBook {
   readonly #dirty = new Map<string, PeerState>();
   /** Chequebook or beneficiary address (lower case) → the peer it is bound to. */
   readonly #owners = new Map<string, string>();
+  /**
+   * Payout address (lower case) → the connected peer naming it, before a cheque to it binds it for good: another
+   * peer may not name it meanwhile. Released when that peer disconnects or names another address.
+   */
+  readonly #holds = new Map<string, string>();
+  readonly #heldBy = new Map<string, string>();
   readonly #loading = new Map<string, Promise<PeerState>>();
   /** Peers whose last write failed: never evicted (memory is then the only copy). */
   readonly #unsaved = new Set<string>();
@@ -146,6 +152,26 @@ export class PeerBook {
   /** The peer `address` (a chequebook or a beneficiary) is bound to, if any. */
   owner(address: string): string | undefined {
     return this.#owners.get(key(address));
+  }
+
+  /** The peer `address` is bound to, or else the connected peer naming it as its payout address, if any. */
+  holder(address: string): string | undefined {
+    return this.#owners.get(key(address)) ?? this.#holds.get(key(address));
+  }
+
+  /** Records that `s`, connected, names `beneficiary` as its payout address (the caller checked nobody else holds it). */
+  hold(s: PeerState, beneficiary: string): void {
+    this.release(s);
+    this.#holds.set(key(beneficiary), s.peer);
+    this.#heldBy.set(s.peer, key(beneficiary));
+  }
+
+  /** Releases the payout address `s` held on its connection, if any (a binding for good stays). */
+  release(s: PeerState): void {
+    const held = this.#heldBy.get(s.peer);
+    if (held === undefined) return;
+    this.#heldBy.delete(s.peer);
+    if (this.#holds.get(held) === s.peer) this.#holds.delete(held);
   }
 
   /**

@@ -136,14 +136,19 @@ describe("SWAP engine, hostile review", function () {
       expect(u.swap.balance("H")).to.equal(-50n);
     });
 
-    it("a peer announcing an honest peer's payout address first does not lock it out", async function () {
+    it("a peer announcing an honest peer's payout address first does not lock it out once it leaves", async function () {
       const u = new Solo();
       await u.open();
       await u.swap.connect("M");
-      await u.handshake("M", ID.bH, ID.XM1);
+      await u.handshake("M", ID.bH, ID.XM1); // M names H's address; nothing is paid to it
+      u.swap.disconnected("M");
       await u.swap.connect("H");
-      await u.handshake("H", ID.bH, ID.XH); // refused with beneficiary_taken before the fix
+      await u.handshake("H", ID.bH, ID.XH); // refused with beneficiary_taken, for good, before the fix
       expect(u.swap.peers().find((p) => p.peer === "H")?.ready).to.equal(true);
+      // While H is connected, its address is its own: M naming it is refused.
+      await u.swap.connect("M");
+      const refused = await u.handshake("M", ID.bH, ID.XM1).then(() => "accepted", (e: { code?: string }) => e.code);
+      expect(refused).to.equal("PEER_REFUSED");
     });
 
     it("one peer naming a thousand payout addresses leaves no record of them", async function () {
