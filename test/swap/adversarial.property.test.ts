@@ -21,6 +21,10 @@
  * consumes on credit has still earned what it was paid; what U lends is bounded by the disconnect threshold, a
  * separate rule with its own tests.
  *
+ * The attacker has two identities, M and N (cheap to make), sharing its addresses; its actions may come in bursts
+ * that race one another, and its identities may leave (and be evicted from memory) at any time. U may also crash
+ * right after any ledger write. The bound for the attacker is its identities' earnings together plus T per identity.
+ *
  * Runs: 120 with a fixed seed (about 10 s on a loaded 2-core machine). To explore more, run with
  * SWAP_ADVERSARY_RUNS=2000 SWAP_ADVERSARY_SEED=<n>.
  */
