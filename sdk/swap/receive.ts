@@ -2,8 +2,10 @@
  * Payments in: the cheques a peer sends us, checked cheaply first, verified and stored, then credited.
  *
  * Rules:
- * - A peer pays only with the chequebook it announced, and a chequebook is bound to the first peer that announced
- *   it (see the handshake): another peer's cheques, even genuine ones, are never credited to it.
+ * - A peer pays only with the chequebook it announced, and a chequebook is bound, for good, to the first peer that
+ *   delivers a verified cheque on it (only its issuer can sign one): another peer's cheques, even genuine ones, are
+ *   never credited to it. The binding is taken before the write-ahead record (so recovery finds it), one claim per
+ *   chequebook at a time, and undone durably if the cheque is refused.
  * - What costs nothing is checked first, before any RPC or disk write: the chequebook, the beneficiary, the chain,
  *   a cumulative payout not above what we credited from that chequebook (stale, or a re-send answered again), an
  *   increment below `minChequeIncrement`. Every refusal counts towards `maxRefusals`.
