@@ -177,4 +177,19 @@ describe("SWAP engine, hostile review", function () {
       expect(w.uSaves - saves).to.be.at.most(1);
     });
   });
+
+  describe("a claim cut short by a crash binds nothing", function () {
+    // Property: an honest peer cannot be locked out. A forged cheque on an honest peer's chequebook claims it for
+    // the time of its verification (the claim is written with the write-ahead record, so that recovery finds it);
+    // a crash in that window used to leave the claim in the ledger, binding the chequebook to the forger for good.
+    it("after a crash during a forged cheque's verification, the chequebook's owner is still accepted and credited", async function () {
+      const w = await World.start();
+      await w.run({ k: "hs", ben: 0, book: 2, otherToken: false, threshold: 100n }); // M announces XH (H never paid U yet)
+      await w.run({ k: "crash", at: "save" }, { k: "cheque", book: 2, delta: 50 }); // forged on XH; U dies after the write-ahead
+      await w.run({ k: "restart" }, { k: "hist", client: "H", n: 60 }); // H pays U from XH
+      expect(w.uLogs.some((e) => e.event === "disconnected" && e.peer === "H" && e.reason === "chequebook_taken")).to.equal(false);
+      expect((await w.uStore.getReceived(ID.XH, ID.bU))?.cheque.cumulativePayout).to.equal(60n);
+      expect(w.u.swap.balance("H")).to.equal(0n);
+    });
+  });
 });
