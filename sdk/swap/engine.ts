@@ -118,7 +118,8 @@ export class SwapAccounting {
       for (const s of engine.#peers.values()) {
         const received = await engine.#receipts.recover(s);
         const paid = await engine.#payments.recover(s);
-        if (received || paid) await engine.#peers.save(s);
+        const dropped = engine.#peers.dropEmptyBindings(s);
+        if (received || paid || dropped) await engine.#peers.save(s);
       }
     }
     return engine;

@@ -189,6 +189,29 @@ export class PeerBook {
     }
   }
 
+  /**
+   * After a restart's recovery: drops the bindings of `s` that hold no value, a chequebook nothing was credited from
+   * (a claim cut short by a crash) or a payout address nothing was issued to (bound just before a crash). Bindings
+   * are earned by a cheque, never by naming an address.
+   *
+   * @returns whether `s` changed.
+   */
+  dropEmptyBindings(s: PeerState): boolean {
+    let changed = false;
+    for (const [book, credited] of Object.entries(s.credited)) {
+      if (credited !== 0n || s.receiving?.chequebook === book) continue;
+      this.unbind(s, book);
+      changed = true;
+    }
+    for (const [beneficiary, p] of Object.entries(s.payouts)) {
+      if (p.issued !== 0n || p.paid !== 0n) continue;
+      delete s.payouts[beneficiary];
+      if (this.#owners.get(key(beneficiary)) === s.peer) this.#owners.delete(key(beneficiary));
+      changed = true;
+    }
+    return changed;
+  }
+
   /** Undoes the binding of `chequebook` to `s` (a claim whose cheque was not accepted). */
   unbind(s: PeerState, chequebook: string): void {
     delete s.credited[chequebook];
