@@ -118,7 +118,8 @@ export class SwapAccounting {
       for (const s of engine.#peers.values()) {
         const received = await engine.#receipts.recover(s);
         const paid = await engine.#payments.recover(s);
-        if (received || paid) await engine.#peers.save(s);
+        const dropped = engine.#peers.dropEmptyBindings(s);
+        if (received || paid || dropped) await engine.#peers.save(s);
       }
     }
     return engine;
@@ -236,6 +237,7 @@ export class SwapAccounting {
     if (s === undefined) return;
     s.connected = false;
     s.handshaken = false;
+    this.#peers.release(s);
     this.#settleReady(s, new ChequeError("NOT_CONNECTED", `${peer} disconnected before its handshake was accepted`, { details: { peer } }));
     this.#maybeEvict(s);
   }
@@ -243,7 +245,7 @@ export class SwapAccounting {
   /** Whether `s` can leave memory: disconnected, settled, and with nothing in flight. */
   #idle = (s: PeerState): boolean =>
     !s.connected && s.balance === 0n && s.prepaid === 0n && s.inflight === undefined && s.receiving === undefined &&
-    s.reservedProvide === 0n && s.reservedConsume === 0n && s.paying === undefined && s.receiving$ === undefined &&
+    s.reservedProvide === 0n && s.reservedConsume === 0n && s.paying === undefined && s.receiving$ === undefined && s.handshaking === 0 &&
     s.readyWaiters.length === 0 && s.ackWaiters.length === 0 && Object.values(s.payouts).every((p) => p.issued === p.paid);
 
   #maybeEvict(s: PeerState): void {
@@ -260,6 +262,7 @@ export class SwapAccounting {
   async #disconnect(s: PeerState, reason: string, cooldown: boolean, error?: Error): Promise<void> {
     s.connected = false;
     s.handshaken = false;
+    this.#peers.release(s);
     this.#settleReady(s, error ?? new ChequeError("NOT_CONNECTED", `${s.peer} was disconnected (${reason})`, { details: { peer: s.peer, reason } }));
     if (cooldown) s.cooldownUntil = this.#now() + this.config.cooldownMs;
     await this.#peers.save(s);
@@ -308,7 +311,22 @@ export class SwapAccounting {
   }
 
   async #onHandshake(s: PeerState, h: SwapHandshake): Promise<void> {
-    const refusal = await acceptHandshake(this.#ctx, s, h);
+    const first = !s.handshaken;
+    const terms = (x: PeerState) => `${x.peerPaymentThreshold}|${x.peerBeneficiary}|${x.peerChequebook}`;
+    const before = terms(s);
+    let refusal;
+    s.handshaking++;
+    try {
+      refusal = await acceptHandshake(this.#ctx, s, h);
+    } finally {
+      s.handshaking--;
+    }
+    if (!s.connected) {
+      // The connection closed while the chain was asked: nothing to accept; the peer may leave memory now.
+      this.#peers.release(s);
+      this.#maybeEvict(s);
+      throw new ChequeError("NOT_CONNECTED", `${s.peer} disconnected during its handshake`, { details: { peer: s.peer } });
+    }
     if (refusal !== undefined) {
       const error = new ChequeError("PEER_REFUSED", refusal.message, { details: { peer: s.peer, reason: refusal.reason } });
       s.refusals++;
@@ -319,10 +337,13 @@ export class SwapAccounting {
     }
     s.handshaken = true;
     this.metrics.setPeerThreshold(s.peer, h.paymentThreshold);
-    await this.#peers.save(s);
+    // A repeated handshake with the same terms writes nothing and re-sends nothing: it costs us no more than it
+    // costs the sender.
+    if (terms(s) !== before) await this.#peers.save(s);
+    if (!first) return;
     this.#log({ level: "info", event: "handshake", peer: s.peer, paymentThreshold: h.paymentThreshold, phase: h.phase });
     this.#settleReady(s);
-    // A payment sent before a restart or a reconnect and never acknowledged: send it again.
+    // A payment sent before a restart or a reconnect and never acknowledged: send it again, once per connection.
     if (s.inflight !== undefined && this.phase !== "soft") void this.#track(this.#payments.resend(s));
   }
 

@@ -4,10 +4,13 @@
  * Rules (hard phase):
  * - Same phase, a payment threshold at least our minimum, our chain, our token, a beneficiary and a chequebook
  *   (the chequebook from a trusted factory, asked of the verifier after the free checks).
- * - Binding, first come and persisted: a beneficiary or chequebook is bound to the first peer that announces it,
- *   forever. Another peer announcing it is refused (`beneficiary_taken`, `chequebook_taken`), and so is a peer
- *   announcing our own addresses. So a peer can never be credited with another peer's cheques, and every cheque we
- *   issue to an address is promised to exactly one peer.
+ * - Binding, persisted and for good: a beneficiary is bound to the peer we first issue a cheque to it for, a
+ *   chequebook to the peer that first delivers a verified cheque on it (only its issuer can sign one). Announcing
+ *   an address binds nothing for good, so nobody can lock an honest peer out for free; a payout address is held by
+ *   the connected peer naming it, for as long as its connection lasts (so a connected peer cannot be robbed of it). A peer announcing an address bound
+ *   to another peer is refused (`beneficiary_taken`, `chequebook_taken`), and so is a peer announcing our own
+ *   addresses. So a peer can never be credited with another peer's cheques, and every cheque we issue to an
+ *   address is promised to exactly one peer.
  * - A peer may change its own terms (a new payout address, a new chequebook) at any handshake. What it was paid
  *   and credited stays recorded per address, so a change pays nothing twice; an honest change is paid normally.
  */
@@ -44,8 +47,11 @@ export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapH
     if (h.token?.toLowerCase() !== hard.token.toLowerCase()) return refuse("wrong_token", `pays in ${h.token}, we accept ${hard.token}`);
     const ours = [hard.verifier.beneficiary.toLowerCase(), hard.issuer.chequebook.toLowerCase()];
     if (ours.includes(h.beneficiary.toLowerCase()) || ours.includes(h.chequebook.toLowerCase())) return refuse("own_address", "announced one of our own addresses");
-    const beneficiaryOwner = ctx.peers.owner(h.beneficiary);
-    if (beneficiaryOwner !== undefined && beneficiaryOwner !== s.peer) return refuse("beneficiary_taken", `announced beneficiary ${h.beneficiary}, bound to another peer`);
+    const beneficiaryTaken = () => {
+      const holder = ctx.peers.holder(h.beneficiary!);
+      return holder !== undefined && holder !== s.peer;
+    };
+    if (beneficiaryTaken()) return refuse("beneficiary_taken", `announced beneficiary ${h.beneficiary}, bound to or named by another peer`);
     const chequebookOwner = ctx.peers.owner(h.chequebook);
     if (chequebookOwner !== undefined && chequebookOwner !== s.peer) return refuse("chequebook_taken", `announced chequebook ${h.chequebook}, bound to another peer`);
     if (chequebookOwner === undefined) {
@@ -58,11 +64,15 @@ export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapH
       // Another handshake may have bound it while we asked the chain.
       const now = ctx.peers.owner(h.chequebook);
       if (now !== undefined && now !== s.peer) return refuse("chequebook_taken", `announced chequebook ${h.chequebook}, bound to another peer`);
+      if (beneficiaryTaken()) return refuse("beneficiary_taken", `announced beneficiary ${h.beneficiary}, bound to or named by another peer`);
     }
     if ((s.peerBeneficiary !== undefined && s.peerBeneficiary !== h.beneficiary) || (s.peerChequebook !== undefined && s.peerChequebook !== h.chequebook)) {
       ctx.log({ level: "info", event: "terms_changed", peer: s.peer, beneficiary: h.beneficiary, chequebook: h.chequebook });
     }
-    ctx.peers.bind(s, h.beneficiary, h.chequebook);
+    // Nothing is bound for good here: a payout address is bound by the first cheque we issue to it, a chequebook by
+    // the first cheque on it the peer delivers (see pay.ts and receive.ts). Until then the payout address is only
+    // held while this connection lasts.
+    ctx.peers.hold(s, h.beneficiary);
     s.peerBeneficiary = h.beneficiary;
     s.peerChequebook = h.chequebook;
   }

@@ -63,7 +63,7 @@ export class Payments {
       if (ctx.now() - s.inflight.sentAt >= ctx.config.paymentTimeoutMs) await this.resend(s);
       return;
     }
-    const debt = owedToPeer(s);
+    let debt = owedToPeer(s);
     if (debt <= 0n) return;
     if (ctx.config.phase === "mock") {
       const units = debt > MAX_UINT32 ? MAX_UINT32 : debt;
@@ -78,7 +78,23 @@ export class Payments {
     const t = ctx.config.tokenPerUnit;
     const beneficiary = s.peerBeneficiary;
     if (beneficiary === undefined) return;
-    const payout = (s.payouts[beneficiary] ??= { issued: 0n, paid: 0n });
+    const owner = ctx.peers.holder(beneficiary);
+    if (owner !== undefined && owner !== s.peer) {
+      // Another peer was paid to this address since the handshake: it is that peer's now. Our debt stays; the peer
+      // must name another address (its next handshake naming this one is refused).
+      ctx.log({ level: "warn", event: "payment_held_back", peer: s.peer, owed: debt, reason: "beneficiary_taken" });
+      await ctx.disconnect(s, "beneficiary_taken", false);
+      return;
+    }
+    let payout = s.payouts[beneficiary];
+    if (payout === undefined) {
+      // The first cheque to this address binds it to this peer, durably, before the cheque exists.
+      ctx.peers.bind(s, beneficiary, undefined);
+      payout = s.payouts[beneficiary]!;
+      await ctx.peers.save(s);
+      debt = owedToPeer(s);
+      if (debt <= 0n) return;
+    }
     let unanswered = 0n;
     for (const p of Object.values(s.payouts)) unanswered += p.issued - p.paid;
     const needed = debt * t - unanswered;

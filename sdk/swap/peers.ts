@@ -16,6 +16,8 @@ export interface PeerState extends PeerLedger {
   weOwePast: boolean;
   /** Refused messages since the last accepted cheque. */
   refusals: number;
+  /** Handshakes being checked (they may wait for the chain): the state may not leave memory meanwhile. */
+  handshaking: number;
   ackWaiters: Array<() => void>;
   readyWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
   paying?: Promise<void> | undefined;
@@ -44,7 +46,7 @@ export function persistable(s: PeerState): PeerLedger {
 function runtime(l: PeerLedger): PeerState {
   return {
     ...l, connected: false, handshaken: false, reservedProvide: 0n, reservedConsume: 0n,
-    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, ackWaiters: [], readyWaiters: [],
+    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, handshaking: 0, ackWaiters: [], readyWaiters: [],
   };
 }
 
@@ -57,6 +59,12 @@ export class PeerBook {
   readonly #dirty = new Map<string, PeerState>();
   /** Chequebook or beneficiary address (lower case) → the peer it is bound to. */
   readonly #owners = new Map<string, string>();
+  /**
+   * Payout address (lower case) → the connected peer naming it, before a cheque to it binds it for good: another
+   * peer may not name it meanwhile. Released when that peer disconnects or names another address.
+   */
+  readonly #holds = new Map<string, string>();
+  readonly #heldBy = new Map<string, string>();
   readonly #loading = new Map<string, Promise<PeerState>>();
   /** Peers whose last write failed: never evicted (memory is then the only copy). */
   readonly #unsaved = new Set<string>();
@@ -108,13 +116,19 @@ export class PeerBook {
     return true;
   }
 
-  /** Loads every peer from the ledger, and their bindings. */
+  /**
+   * Loads every peer from the ledger, and their bindings. Should two records name one address (a claim whose undoing
+   * was never written), the one holding value for it (something issued to it, or credited from it) keeps it.
+   */
   async load(): Promise<void> {
+    const empty: Array<[string, string]> = [];
     for (const l of await this.#ledger.loadAll()) {
       const s = runtime(upgradeLedger(l));
       this.#peers.set(s.peer, s);
-      for (const a of [...Object.keys(s.payouts), ...Object.keys(s.credited)]) this.#owners.set(key(a), s.peer);
+      for (const [a, p] of Object.entries(s.payouts)) (p.issued > 0n ? this.#owners.set(key(a), s.peer) : empty.push([a, s.peer]));
+      for (const [a, c] of Object.entries(s.credited)) (c > 0n ? this.#owners.set(key(a), s.peer) : empty.push([a, s.peer]));
     }
+    for (const [a, peer] of empty) if (!this.#owners.has(key(a))) this.#owners.set(key(a), peer);
   }
 
   get(peer: string): PeerState | undefined {
@@ -140,7 +154,30 @@ export class PeerBook {
     return this.#owners.get(key(address));
   }
 
-  /** Binds a beneficiary and a chequebook to `s` (the caller checked they are free or already its own). */
+  /** The peer `address` is bound to, or else the connected peer naming it as its payout address, if any. */
+  holder(address: string): string | undefined {
+    return this.#owners.get(key(address)) ?? this.#holds.get(key(address));
+  }
+
+  /** Records that `s`, connected, names `beneficiary` as its payout address (the caller checked nobody else holds it). */
+  hold(s: PeerState, beneficiary: string): void {
+    this.release(s);
+    this.#holds.set(key(beneficiary), s.peer);
+    this.#heldBy.set(s.peer, key(beneficiary));
+  }
+
+  /** Releases the payout address `s` held on its connection, if any (a binding for good stays). */
+  release(s: PeerState): void {
+    const held = this.#heldBy.get(s.peer);
+    if (held === undefined) return;
+    this.#heldBy.delete(s.peer);
+    if (this.#holds.get(held) === s.peer) this.#holds.delete(held);
+  }
+
+  /**
+   * Binds a beneficiary (before the first cheque to it is issued) or a chequebook (by the first cheque on it that
+   * `s` delivers) to `s`; the caller checked they are free or already its own.
+   */
   bind(s: PeerState, beneficiary: string | undefined, chequebook: string | undefined): void {
     if (beneficiary !== undefined) {
       s.payouts[beneficiary] ??= { issued: 0n, paid: 0n };
@@ -153,10 +190,43 @@ export class PeerBook {
   }
 
   /**
+   * After a restart's recovery: drops the bindings of `s` that hold no value, a chequebook nothing was credited from
+   * (a claim cut short by a crash) or a payout address nothing was issued to (bound just before a crash). Bindings
+   * are earned by a cheque, never by naming an address.
+   *
+   * @returns whether `s` changed.
+   */
+  dropEmptyBindings(s: PeerState): boolean {
+    let changed = false;
+    for (const [book, credited] of Object.entries(s.credited)) {
+      if (credited !== 0n || s.receiving?.chequebook === book) continue;
+      this.unbind(s, book);
+      changed = true;
+    }
+    for (const [beneficiary, p] of Object.entries(s.payouts)) {
+      if (p.issued !== 0n || p.paid !== 0n) continue;
+      delete s.payouts[beneficiary];
+      if (this.#owners.get(key(beneficiary)) === s.peer) this.#owners.delete(key(beneficiary));
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Undoes the binding of `chequebook` to `s` (a claim whose cheque was not accepted). */
+  unbind(s: PeerState, chequebook: string): void {
+    delete s.credited[chequebook];
+    if (this.#owners.get(key(chequebook)) === s.peer) this.#owners.delete(key(chequebook));
+  }
+
+  /**
    * Writes `s` through to the ledger. Changes made in the same turn of the event loop are written together (one
    * commit); the promise resolves once the write containing this change is durable.
+   *
+   * A copy that is no longer the peer's live state (it was evicted, and the peer may have been loaded back since)
+   * is never written: it would overwrite the live record with an older one.
    */
   save(s: PeerState): Promise<void> {
+    if (this.#peers.get(s.peer) !== s) return Promise.resolve();
     this.#dirty.set(s.peer, s);
     this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       const batch = [...this.#dirty.values()].map(persistable);

@@ -2,8 +2,10 @@
  * Payments in: the cheques a peer sends us, checked cheaply first, verified and stored, then credited.
  *
  * Rules:
- * - A peer pays only with the chequebook it announced, and a chequebook is bound to the first peer that announced
- *   it (see the handshake): another peer's cheques, even genuine ones, are never credited to it.
+ * - A peer pays only with the chequebook it announced, and a chequebook is bound, for good, to the first peer that
+ *   delivers a verified cheque on it (only its issuer can sign one): another peer's cheques, even genuine ones, are
+ *   never credited to it. The binding is taken before the write-ahead record (so recovery finds it), one claim per
+ *   chequebook at a time, and undone durably if the cheque is refused.
  * - What costs nothing is checked first, before any RPC or disk write: the chequebook, the beneficiary, the chain,
  *   a cumulative payout not above what we credited from that chequebook (stale, or a re-send answered again), an
  *   increment below `minChequeIncrement`. Every refusal counts towards `maxRefusals`.
@@ -15,6 +17,7 @@
  */
 import { isChequeError, type ChequeErrorCode } from "../errors.js";
 import type { SignedCheque } from "../cheque/cheque.js";
+import { KeyedMutex } from "../mutex.js";
 import type { EngineContext } from "./context.js";
 import { creditPayment, peerReason } from "./policy.js";
 import type { PeerState } from "./peers.js";
@@ -25,6 +28,8 @@ const MAX_UINT32 = 0xffffffffn;
 /** Payments in, for one engine (internal: the engine owns it). */
 export class Receipts {
   readonly #ctx: EngineContext;
+  /** Per chequebook no peer is bound to yet: the cheques that would bind it, one at a time. */
+  readonly #claims = new KeyedMutex();
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx;
@@ -68,7 +73,8 @@ export class Receipts {
     // Local checks: no RPC, no disk write.
     if (signed === undefined) return this.#reject(s, c, "MALFORMED_CHEQUE", "an unsigned cheque in the hard phase");
     const book = signed.chequebook;
-    if (s.peerChequebook !== book || ctx.peers.owner(book) !== s.peer) {
+    const owner = ctx.peers.owner(book);
+    if (s.peerChequebook !== book || (owner !== undefined && owner !== s.peer)) {
       return this.#reject(s, c, "UNKNOWN_CHEQUEBOOK", "not drawn on the chequebook the peer announced");
     }
     if (signed.beneficiary !== hard.verifier.beneficiary) return this.#reject(s, c, "WRONG_BENEFICIARY", "not made out to us");
@@ -86,7 +92,26 @@ export class Receipts {
     if (signed.cumulativePayout - credited < ctx.config.minChequeIncrement) {
       return this.#reject(s, c, "INCREMENT_TOO_SMALL", `adds less than ${ctx.config.minChequeIncrement}`);
     }
-    // Write-ahead, then verify and store.
+    if (owner === s.peer) return this.#take(s, c, signed, false);
+    // A chequebook no peer has paid with yet: the first verified cheque binds it (only its issuer can sign one).
+    // Claims on one chequebook are taken one at a time, so a forged cheque only delays the issuer's.
+    return this.#claims.run(book.toLowerCase(), async () => {
+      const now = ctx.peers.owner(book);
+      if (now !== undefined && now !== s.peer) return this.#reject(s, c, "UNKNOWN_CHEQUEBOOK", "bound to another peer");
+      if (now === s.peer) return this.#take(s, c, signed, false);
+      ctx.peers.bind(s, undefined, book);
+      return this.#take(s, c, signed, true);
+    });
+  }
+
+  /**
+   * Write-ahead, verify and store, then credit. `claimed`: this cheque bound its chequebook to `s`; if it is not
+   * accepted, the binding is undone durably before another peer may claim the chequebook.
+   */
+  async #take(s: PeerState, c: SwapCheque, signed: SignedCheque, claimed: boolean): Promise<void> {
+    const ctx = this.#ctx;
+    const hard = ctx.hard!;
+    const book = signed.chequebook;
     s.receiving = { chequebook: book, cumulativePayout: signed.cumulativePayout };
     await ctx.peers.save(s);
     let increment: bigint;
@@ -94,10 +119,23 @@ export class Receipts {
       const options = c.chainId === undefined ? {} : { chainId: c.chainId };
       ({ increment } = await hard.receiver.receive(signed, options));
     } catch (error) {
-      if (!isChequeError(error) || error.code === "RPC_UNAVAILABLE" || error.code === "STORE_FAILURE") throw error;
+      const transient = !isChequeError(error) || error.code === "RPC_UNAVAILABLE" || error.code === "STORE_FAILURE";
+      // A store failure may have stored the cheque: keep the write-ahead record (and the claim) for recovery.
+      if (transient && (!claimed || !isChequeError(error) || error.code !== "RPC_UNAVAILABLE")) throw error;
       s.receiving = undefined;
-      void ctx.peers.save(s).catch(() => undefined); // a stale record only costs a store read at the next start
-      return this.#reject(s, c, error.code, error.message);
+      if (claimed) {
+        ctx.peers.unbind(s, book);
+        try {
+          await ctx.peers.save(s);
+        } catch (saveError) {
+          ctx.peers.bind(s, undefined, book); // the ledger still says so: keep it bound until it is written
+          throw saveError;
+        }
+      } else {
+        void ctx.peers.save(s).catch(() => undefined); // a stale record only costs a store read at the next start
+      }
+      if (transient) throw error;
+      return this.#reject(s, c, (error as { code: string }).code, (error as Error).message);
     }
     // The cheque is on disk now; book it (the same write clears the write-ahead record).
     s.receiving = undefined;

@@ -35,7 +35,6 @@ export class Service {
     this.#payments = payments;
   }
 
-
   #connected(peer: string): PeerState {
     const s = this.#ctx.peers.get(peer);
     if (s === undefined || !s.connected) throw new ChequeError("NOT_CONNECTED", `${peer} is not connected`, { details: { peer } });
@@ -105,6 +104,8 @@ export class Service {
         });
       }
       await this.#payments.payAndWait(s);
+      // The peer may have left (and left memory) while we waited for its answer: reserve nothing on a copy of it.
+      if (!s.connected || this.#ctx.peers.get(peer) !== s) throw new ChequeError("NOT_CONNECTED", `${peer} disconnected while we paid it`, { details: { peer } });
     }
   }
 

@@ -21,19 +21,26 @@
  * consumes on credit has still earned what it was paid; what U lends is bounded by the disconnect threshold, a
  * separate rule with its own tests.
  *
+ * The attacker has two identities, M and N (cheap to make), sharing its addresses; its actions may come in bursts
+ * that race one another, and its identities may leave (and be evicted from memory) at any time. U may also crash
+ * right after any ledger write. The bound for the attacker is its identities' earnings together plus T per identity.
+ *
  * Runs: 120 with a fixed seed (about 10 s on a loaded 2-core machine). To explore more, run with
  * SWAP_ADVERSARY_RUNS=2000 SWAP_ADVERSARY_SEED=<n>.
  */
 import fc from "fast-check";
 
-import { World, type Op } from "./adversary.js";
+import { World, type HostileOp, type Op } from "./adversary.js";
 
 const RUNS = Number(process.env.SWAP_ADVERSARY_RUNS ?? 120);
 const SEED = Number(process.env.SWAP_ADVERSARY_SEED ?? 20261202);
 
 // Weighted towards what an attacker would try: valid-looking handshakes, answers to the cheque just received.
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 1, arbitrary: fc.constant({ k: "mConnect" as const }) },
+// Each hostile action is M's, or (one in four) N's: a second identity of the same attacker sharing its addresses.
+const whoArb = fc.oneof({ weight: 3, arbitrary: fc.constant("M" as const) }, { weight: 1, arbitrary: fc.constant("N" as const) });
+const hostileArb: fc.Arbitrary<HostileOp> = fc.oneof(
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("mConnect" as const), who: whoArb }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("mLeave" as const), who: whoArb }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -42,28 +49,33 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       book: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1, 2) }, { weight: 1, arbitrary: fc.nat({ max: 4 }) }),
       otherToken: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
       threshold: fc.oneof({ weight: 5, arbitrary: fc.constant(100n) }, { weight: 1, arbitrary: fc.constantFrom(1000n, 5n) }),
+      who: whoArb,
     }),
   },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant("cheque" as const), book: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), delta: fc.integer({ min: -3, max: 120 }) }) },
-  { weight: 1, arbitrary: fc.constant({ k: "replayH" as const }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("cheque" as const), book: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), delta: fc.integer({ min: -3, max: 120 }), who: whoArb }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("replayH" as const), who: whoArb }) },
   {
     weight: 4,
     arbitrary: fc.record({
       k: fc.constant("ack" as const),
       accepted: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       pick: fc.oneof({ weight: 3, arbitrary: fc.constantFrom("last" as const, "issued" as const) }, { weight: 1, arbitrary: fc.constantFrom("guess" as const, "none" as const) }),
-      guess: fc.nat({ max: 400 }), reason: fc.string({ maxLength: 40 }), date: fc.nat({ max: 3 }),
+      guess: fc.nat({ max: 400 }), reason: fc.string({ maxLength: 40 }), date: fc.nat({ max: 3 }), who: whoArb,
     }),
   },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("malformed" as const), bytes: fc.uint8Array({ maxLength: 40 }) }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant("mServes" as const), n: fc.integer({ min: 1, max: 80 }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("uServesM" as const), n: fc.integer({ min: 1, max: 80 }) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant("hist" as const), client: fc.constantFrom("U" as const, "H" as const), n: fc.integer({ min: 1, max: 60 }) }) },
-  { weight: 1, arbitrary: fc.constant({ k: "restart" as const }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("crash" as const), at: fc.constantFrom("receive" as const, "issue" as const) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("malformed" as const), bytes: fc.uint8Array({ maxLength: 40 }), who: whoArb }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant("mServes" as const), n: fc.integer({ min: 1, max: 80 }), who: whoArb }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("uServesM" as const), n: fc.integer({ min: 1, max: 80 }), who: whoArb }) },
 );
 
-
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 20, arbitrary: hostileArb },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("hist" as const), client: fc.constantFrom("U" as const, "H" as const), n: fc.integer({ min: 1, max: 60 }) }) },
+  { weight: 1, arbitrary: fc.constant({ k: "restart" as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("crash" as const), at: fc.constantFrom("receive" as const, "issue" as const, "save" as const) }) },
+  // Actions that race: messages, bookings and the payments they trigger, not waiting for one another.
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("burst" as const), ops: fc.array(hostileArb, { minLength: 2, maxLength: 4 }) }) },
+);
 
 describe("SWAP money safety against an adversarial peer (model-based)", function () {
   this.timeout(300_000);

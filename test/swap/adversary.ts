@@ -157,21 +157,32 @@ const BENEFICIARIES = [ID.bM1, ID.bM2, ID.bH, ID.bU];
 const BOOKS = [ID.XM1, ID.XM2, ID.XH, ID.XMu, ID.XMt];
 const OWNS = { H: { beneficiaries: [ID.bH], books: [ID.XH] }, M: { beneficiaries: [ID.bM1, ID.bM2], books: [ID.XM1, ID.XM2, ID.XMu, ID.XMt] } };
 
+/** The hostile identities: M, and N, a second identity of the same attacker (cheap to make) sharing its addresses. */
+export type Hostile = "M" | "N";
+
+/** What a hostile identity does; `who` is M when not given. */
+export type HostileOp =
+  | { k: "mConnect"; who?: Hostile }
+  | { k: "mLeave"; who?: Hostile }
+  | { k: "hs"; ben: number; book: number; otherToken: boolean; threshold: bigint; who?: Hostile }
+  | { k: "cheque"; book: number; delta: number; who?: Hostile }
+  | { k: "replayH"; who?: Hostile }
+  | { k: "ack"; accepted: boolean; pick: "last" | "issued" | "guess" | "none"; guess: number; reason: string; date: number; who?: Hostile }
+  | { k: "malformed"; bytes: Uint8Array; who?: Hostile }
+  | { k: "mServes"; n: number; who?: Hostile }
+  | { k: "uServesM"; n: number; who?: Hostile };
+
 export type Op =
-  | { k: "mConnect" }
-  | { k: "hs"; ben: number; book: number; otherToken: boolean; threshold: bigint }
-  | { k: "cheque"; book: number; delta: number }
-  | { k: "replayH" }
-  | { k: "ack"; accepted: boolean; pick: "last" | "issued" | "guess" | "none"; guess: number; reason: string; date: number }
-  | { k: "malformed"; bytes: Uint8Array }
-  | { k: "mServes"; n: number }
-  | { k: "uServesM"; n: number }
+  | HostileOp
   | { k: "hist"; client: "U" | "H"; n: number }
   | { k: "restart" }
-  | { k: "crash"; at: "receive" | "issue" };
+  /** U dies at the next such point: after a cheque is stored, after one is issued, after any ledger write. */
+  | { k: "crash"; at: "receive" | "issue" | "save" }
+  /** Several hostile actions at once, not waiting for one another (messages and bookings race). */
+  | { k: "burst"; ops: HostileOp[] };
 
 /** A ledger whose writes fail once the incarnation that owns it has crashed. */
-function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void): LedgerStore {
+function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void, afterSave: () => void = () => undefined): LedgerStore {
   return {
     loadAll: () => inner.loadAll(),
     load: (peer) => inner.load(peer),
@@ -179,6 +190,7 @@ function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void):
       life.check();
       onSave();
       await inner.save(structuredClone(l));
+      afterSave();
     },
     close: async () => undefined,
   };
@@ -190,16 +202,30 @@ export class World {
   readonly clock = new Clock();
   readonly uLedger = new MemoryLedgerStore();
   readonly uStore = new MemoryChequeStore();
-  u!: { swap: SwapAccounting; life: Life; crashAt?: "receive" | "issue" };
+  u!: { swap: SwapAccounting; life: Life; crashAt?: "receive" | "issue" | "save" };
   h!: SwapAccounting;
   linkUH = false;
-  linkUM = false;
-  readonly toM: SwapMessage[] = [];
+  readonly links: Record<Hostile, boolean> = { M: false, N: false };
+  readonly to: Record<Hostile, SwapMessage[]> = { M: [], N: [] };
   readonly hCheques: SignedCheque[] = [];
-  readonly gave = { H: 0n, M: 0n };
-  readonly got = { H: 0n, M: 0n };
+  readonly gave = { H: 0n, M: 0n, N: 0n };
+  readonly got = { H: 0n, M: 0n, N: 0n };
   readonly mCum = new Map<string, bigint>();
+  /** The most each party (H; the attacker's identities M and N together, as "M") earned at any time. */
   readonly earned = { H: 0n, M: 0n };
+  /** Whether the second identity N did anything (then the attacker may have prepaid twice). */
+  nActed = false;
+
+  get linkUM(): boolean {
+    return this.links.M;
+  }
+  set linkUM(v: boolean) {
+    this.links.M = v;
+  }
+  /** What U sent M. */
+  get toM(): SwapMessage[] {
+    return this.to.M;
+  }
   /** U's log events (every incarnation), ledger writes, and its current receiver. */
   readonly uLogs: SwapLogEvent[] = [];
   uSaves = 0;
@@ -233,7 +259,7 @@ export class World {
 
   /** The cheques U sent M, as "beneficiary-suffix:cumulative". */
   chequesToM(): SignedCheque[] {
-    return this.toM.flatMap((m) => (m.type === "cheque" && m.signed !== undefined ? [m.signed] : []));
+    return this.to.M.flatMap((m) => (m.type === "cheque" && m.signed !== undefined ? [m.signed] : []));
   }
 
   #deliver(work: () => Promise<unknown>): void {
@@ -248,7 +274,7 @@ export class World {
   async openU(): Promise<void> {
     const life = new Life();
     const incarnation: World["u"] = { swap: undefined as never, life };
-    const crash = (at: "receive" | "issue") => () => {
+    const crash = (at: "receive" | "issue" | "save") => () => {
       if (incarnation.crashAt === at) life.dead = true;
     };
     const hard = {
@@ -265,19 +291,19 @@ export class World {
       hooks: {
         send: (peer, bytes) => {
           if (life.dead) throw new Error("crashed");
-          if (peer === "M") {
-            if (!this.linkUM) throw new Error("M is not connected");
-            this.toM.push(decodeSwapMessage(bytes));
+          if (peer === "M" || peer === "N") {
+            if (!this.links[peer]) throw new Error(`${peer} is not connected`);
+            this.to[peer].push(decodeSwapMessage(bytes));
           }
           if (peer === "H" && this.linkUH) this.#deliver(() => this.h.handle("U", bytes));
         },
         disconnect: (peer) => {
-          if (peer === "M") this.linkUM = false;
+          if (peer === "M" || peer === "N") this.links[peer] = false;
           if (peer === "H") this.#cutUH();
         },
         now: this.clock.now,
       },
-      ledger: mortalLedger(this.uLedger, life, () => this.uSaves++),
+      ledger: mortalLedger(this.uLedger, life, () => this.uSaves++, crash("save")),
       hard: hard as never,
     });
     this.u = incarnation;
@@ -331,7 +357,7 @@ export class World {
 
   async restartU(): Promise<void> {
     this.u.life.dead = true;
-    this.linkUM = false;
+    this.links.M = this.links.N = false;
     if (this.linkUH) this.#cutUH();
     await this.settle();
     await this.openU();
@@ -348,11 +374,11 @@ export class World {
     }
   }
 
-  /** M sends bytes to U; whatever U throws is U's refusal, not the model's business. */
-  async fromM(message: SwapMessage | Uint8Array): Promise<void> {
+  /** M (or N) sends bytes to U; whatever U throws is U's refusal, not the model's business. */
+  async fromM(message: SwapMessage | Uint8Array, who: Hostile = "M"): Promise<void> {
     if (this.u.life.dead) return;
     const bytes = message instanceof Uint8Array ? message : encodeSwapMessage(message);
-    await this.u.swap.handle("M", bytes).catch(() => undefined);
+    await this.u.swap.handle(who, bytes).catch(() => undefined);
   }
 
   async step(o: Op): Promise<void> {
@@ -360,69 +386,6 @@ export class World {
     if (this.u.life.dead) await this.restartU();
     const u = this.u.swap;
     switch (o.k) {
-      case "mConnect":
-        if (this.linkUM) u.disconnected("M");
-        this.linkUM = false;
-        try {
-          await u.connect("M");
-          this.linkUM = true;
-        } catch {
-          // cooling down
-        }
-        break;
-      case "hs":
-        // A handshake comes with a connection.
-        if (!this.linkUM) await u.connect("M").then(() => (this.linkUM = true), () => undefined);
-        await this.fromM({
-          type: "handshake", phase: "hard", paymentThreshold: o.threshold, chainId: this.chain.chainId,
-          beneficiary: BENEFICIARIES[o.ben]!, chequebook: BOOKS[o.book]!, token: o.otherToken ? addr(0x70d) : this.chain.token,
-        });
-        break;
-      case "cheque": {
-        const book = [ID.XM1, ID.XM2, ID.XH, ID.XMu][o.book]!;
-        let cum = (this.mCum.get(book) ?? 0n) + BigInt(o.delta);
-        if (cum <= 0n) cum = 1n;
-        if (cum > (this.mCum.get(book) ?? 0n)) this.mCum.set(book, cum);
-        // M signs with its own secret: valid on its chequebooks, forged on H's.
-        const signed = this.chain.sign("M", book, ID.bU, cum);
-        await this.fromM({ type: "cheque", date: 0, amount: Number(cum % 1000n), signed, chainId: this.chain.chainId });
-        break;
-      }
-      case "replayH": {
-        const signed = this.hCheques.at(-1);
-        if (signed !== undefined) await this.fromM({ type: "cheque", date: 0, amount: 1, signed, chainId: this.chain.chainId });
-        break;
-      }
-      case "ack": {
-        const last = [...this.toM].reverse().find((m) => m.type === "cheque");
-        // "issued": a perfect guess of the cheque U issued last to one of M's addresses, sent or not.
-        const issued = o.pick === "issued" ? await this.#lastIssuedToM() : undefined;
-        const cumulativePayout = o.pick === "last" && last?.type === "cheque" ? last.signed?.cumulativePayout : o.pick === "guess" ? BigInt(o.guess) : issued;
-        const ack: SwapMessage = { type: "ack", accepted: o.accepted, amount: o.guess, reason: o.reason, date: o.date };
-        if (cumulativePayout !== undefined) ack.cumulativePayout = cumulativePayout;
-        await this.fromM(ack);
-        break;
-      }
-      case "malformed":
-        await this.fromM(o.bytes);
-        break;
-      case "mServes":
-        try {
-          await u.consumed("M", "store", o.n);
-          this.gave.M += BigInt(o.n);
-        } catch {
-          // not connected: nothing consumed
-        }
-        break;
-      case "uServesM":
-        try {
-          const r = await u.reserveProvide("M", "store", o.n);
-          this.got.M += BigInt(o.n);
-          await r.apply();
-        } catch {
-          // refused
-        }
-        break;
       case "hist": {
         const [client, server] = o.client === "U" ? [u, this.h] : [this.h, u];
         try {
@@ -444,18 +407,96 @@ export class World {
         break;
       }
       case "restart":
-        if (process.env.SWAP_ADVERSARY_DEBUG) {
-          const m = (await this.uLedger.loadAll()).find((l) => l.peer === "M");
-          console.log("restart", m?.peerChequebook === ID.XH, (await this.uStore.getReceived(ID.XH, ID.bU))?.cheque.cumulativePayout, this.linkUM);
-        }
         await this.restartU();
         break;
       case "crash":
         this.u.crashAt = o.at;
         break;
+      case "burst":
+        await Promise.all(o.ops.map((h) => this.#hostile(h).catch(() => undefined)));
+        break;
+      default:
+        await this.#hostile(o);
     }
     await this.settle();
     if (!this.linkUH && !this.u.life.dead) await this.connectUH();
+  }
+
+  /** One action of a hostile identity (M unless named). */
+  async #hostile(o: HostileOp): Promise<void> {
+    if (this.u.life.dead) return;
+    const u = this.u.swap;
+    const who = o.who ?? "M";
+    if (who === "N") this.nActed = true;
+    switch (o.k) {
+      case "mConnect":
+        if (this.links[who]) u.disconnected(who);
+        this.links[who] = false;
+        try {
+          await u.connect(who);
+          this.links[who] = true;
+        } catch {
+          // cooling down
+        }
+        break;
+      case "mLeave":
+        if (this.links[who]) u.disconnected(who);
+        this.links[who] = false;
+        break;
+      case "hs":
+        // A handshake comes with a connection.
+        if (!this.links[who]) await u.connect(who).then(() => (this.links[who] = true), () => undefined);
+        await this.fromM({
+          type: "handshake", phase: "hard", paymentThreshold: o.threshold, chainId: this.chain.chainId,
+          beneficiary: BENEFICIARIES[o.ben]!, chequebook: BOOKS[o.book]!, token: o.otherToken ? addr(0x70d) : this.chain.token,
+        }, who);
+        break;
+      case "cheque": {
+        const book = [ID.XM1, ID.XM2, ID.XH, ID.XMu][o.book]!;
+        let cum = (this.mCum.get(book) ?? 0n) + BigInt(o.delta);
+        if (cum <= 0n) cum = 1n;
+        if (cum > (this.mCum.get(book) ?? 0n)) this.mCum.set(book, cum);
+        // M signs with its own secret: valid on its chequebooks, forged on H's.
+        const signed = this.chain.sign("M", book, ID.bU, cum);
+        await this.fromM({ type: "cheque", date: 0, amount: Number(cum % 1000n), signed, chainId: this.chain.chainId }, who);
+        break;
+      }
+      case "replayH": {
+        const signed = this.hCheques.at(-1);
+        if (signed !== undefined) await this.fromM({ type: "cheque", date: 0, amount: 1, signed, chainId: this.chain.chainId }, who);
+        break;
+      }
+      case "ack": {
+        const last = [...this.to[who]].reverse().find((m) => m.type === "cheque");
+        // "issued": a perfect guess of the cheque U issued last to one of M's addresses, sent or not.
+        const issued = o.pick === "issued" ? await this.#lastIssuedToM() : undefined;
+        const cumulativePayout = o.pick === "last" && last?.type === "cheque" ? last.signed?.cumulativePayout : o.pick === "guess" ? BigInt(o.guess) : issued;
+        const ack: SwapMessage = { type: "ack", accepted: o.accepted, amount: o.guess, reason: o.reason, date: o.date };
+        if (cumulativePayout !== undefined) ack.cumulativePayout = cumulativePayout;
+        await this.fromM(ack, who);
+        break;
+      }
+      case "malformed":
+        await this.fromM(o.bytes, who);
+        break;
+      case "mServes":
+        try {
+          await u.consumed(who, "store", o.n);
+          this.gave[who] += BigInt(o.n);
+        } catch {
+          // not connected: nothing consumed
+        }
+        break;
+      case "uServesM":
+        try {
+          const r = await u.reserveProvide(who, "store", o.n);
+          this.got[who] += BigInt(o.n);
+          await r.apply();
+        } catch {
+          // refused
+        }
+        break;
+    }
   }
 
   async #lastIssuedToM(): Promise<bigint | undefined> {
@@ -474,11 +515,14 @@ export class World {
   async checkInvariant(trace: Op[]): Promise<void> {
     for (const who of ["H", "M"] as const) {
       const { promised, held } = await this.promisedAndHeld(who);
-      const net = this.gave[who] - this.got[who] + held;
+      // M and N are one attacker: what they gave and took counts together, and each identity may prepay T.
+      const gave = who === "M" ? this.gave.M + this.gave.N : this.gave.H;
+      const got = who === "M" ? this.got.M + this.got.N : this.got.H;
+      const net = gave - got + held;
       if (net > this.earned[who]) this.earned[who] = net;
-      const bound = this.earned[who] + T;
+      const bound = this.earned[who] + (who === "M" && this.nActed ? 2n * T : T);
       if (promised > bound) {
-        throw new Error(`${who} was promised ${promised} but earned at most ${bound} (now: gave ${this.gave[who]}, got ${this.got[who]}, paid ${held}) after ${JSON.stringify(trace, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? `bytes(${v.length})` : v))}`);
+        throw new Error(`${who} was promised ${promised} but earned at most ${bound} (now: gave ${gave}, got ${got}, paid ${held}) after ${JSON.stringify(trace, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? `bytes(${v.length})` : v))}`);
       }
     }
   }
