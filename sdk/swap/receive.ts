@@ -142,7 +142,9 @@ export class Receipts {
     s.credited[book] = signed.cumulativePayout;
     const units = this.#tokensToUnits(s, increment);
     const accepted = await this.#credit(s, units);
-    s.refusals = 0;
+    // An accepted cheque earns back one refusal, not all of them: a peer cannot buy a fresh allowance of forged
+    // cheques (each costing us a verification and two ledger writes) with one small valid cheque.
+    if (s.refusals > 0) s.refusals--;
     ctx.metrics.chequesReceived.inc({ kind: "real" });
     ctx.log({ level: "info", event: "cheque_received", peer: s.peer, kind: "real", cumulativePayout: signed.cumulativePayout, increment, credited: accepted, balance: s.balance });
     await ctx.send(s.peer, { type: "ack", accepted: true, amount: Number(accepted > MAX_UINT32 ? MAX_UINT32 : accepted), cumulativePayout: signed.cumulativePayout });

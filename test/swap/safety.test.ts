@@ -139,6 +139,18 @@ describe("SWAP money safety (issue 9)", function () {
     });
   });
 
+  describe("7b. an accepted cheque does not buy a fresh allowance of refusals", function () {
+    it("disconnects a peer that slips one small valid cheque between bursts of forged ones", async function () {
+      const w = await World.start({ maxRefusals: 3 } as never);
+      await w.run(hs(0));
+      // Each round: two forged cheques (on H's chequebook: verified, then refused) and one valid cheque of 10.
+      // Were the count reset by each accepted cheque, this would go on for ever at one cheque's price per round.
+      for (let round = 0; round < 4 && w.linkUM; round++) await w.run(cheque(10, 2), cheque(10, 2), cheque(10));
+      expect(w.linkUM).to.equal(false);
+      expect(await metric(w, "swap_disconnects_total", { reason: "too_many_refusals" })).to.equal(1);
+    });
+  });
+
   describe("8. what a peer names never reaches metrics or logs as it is", function () {
     it("maps a refusal reason to our own codes and truncates it in logs", async function () {
       const w = await World.start();
