@@ -17,12 +17,13 @@ import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, Supp
 
 import type { ChequeVerifier } from "../beneficiary/verify.js";
 import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
+import { chequeToJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import type { ChargeLedger } from "./ledger.js";
 import { ChequePaymentRefused, priceOf, readChequePayload, refusalOf } from "./payload.js";
-import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequeSettlementExtra } from "./types.js";
+import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequeResync, type ChequeSettlementExtra } from "./types.js";
 
 /** Options of a {@link ChequeAccounts}. */
 export interface ChequeAccountsOptions {
@@ -129,6 +130,26 @@ export class ChequeAccounts implements FacilitatorClient {
   async account(chequebook: string): Promise<{ held: bigint; charged: bigint; reserved: bigint }> {
     const held = (await this.#store.getReceived(chequebook, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
     return { held, charged: await this.#ledger.charged(chequebook), reserved: this.#reserved.get(chequebook) ?? 0n };
+  }
+
+  /**
+   * What a client whose cumulative disagrees with ours needs to continue: the last cheque we accepted from its
+   * chequebook (its own signature) and what we charged. Given only to a payload whose cheque the chequebook's issuer
+   * signed, so that naming a chequebook does not reveal its account.
+   *
+   * @returns undefined if the payload is not signed by the issuer, or nothing is held.
+   */
+  async resyncFor(payload: unknown): Promise<ChequeResync | undefined> {
+    try {
+      const { cheque } = readChequePayload(payload);
+      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
+      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
+      const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
+      if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
+      return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
+    } catch {
+      return undefined;
+    }
   }
 
   #checkRequirements(requirements: PaymentRequirements): void {

@@ -6,17 +6,17 @@
  */
 import type { TypedDataDomain, TypedDataField } from "ethers";
 import { x402Client } from "@x402/core/client";
-import type { Network, PaymentPayloadResult, PaymentRequirements, SchemeNetworkClient } from "@x402/core/types";
+import type { Network, PaymentPayloadResult, PaymentRequirements, SchemeClientHooks, SchemeNetworkClient } from "@x402/core/types";
 
-import { validateCheque } from "../cheque/cheque.js";
+import { recoverChequeSigner, validateCheque } from "../cheque/cheque.js";
 import { getChequeTypedData } from "../cheque/typed-data.js";
-import { chequeToJson } from "../cheque/wire.js";
+import { chequeFromJson, chequeToJson, type ChequeJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
 import { priceOf } from "./payload.js";
-import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequePayload } from "./types.js";
+import { CHEQUE_SCHEME, RESYNC_ERRORS, X402_VERSION, eip155Network, type ChequePayload } from "./types.js";
 
 /** Anything that signs EIP-712 typed data the ethers way (an ethers `Signer`, a `Wallet`). */
 export interface ChequeSigner {
@@ -60,6 +60,16 @@ export interface ChequeSchemeClientOptions {
  */
 export class ChequeSchemeClient implements SchemeNetworkClient {
   readonly scheme = CHEQUE_SCHEME;
+  /** Resync after a 402 that carries the server's last accepted cheque (see {@link ChequeSchemeClient.resync}). */
+  readonly schemeHooks: SchemeClientHooks = {
+    onPaymentResponse: async (ctx) => {
+      const error = ctx.paymentRequired?.error;
+      if (ctx.settleResponse !== undefined || error === undefined || !RESYNC_ERRORS.includes(error)) return;
+      const offered = ctx.paymentRequired?.accepts.find((r) => r.scheme === CHEQUE_SCHEME && r.network === this.network && r.extra.resync !== undefined);
+      if (offered === undefined) return;
+      return (await this.resync(offered)) ? { recovered: true } : undefined;
+    },
+  };
   /** `eip155:<chainId>` of the chequebook. */
   readonly network: Network;
   readonly #o: ChequeSchemeClientOptions;
@@ -108,6 +118,34 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: price });
       const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
       return { x402Version: x402Version === 0 ? X402_VERSION : x402Version, payload: { ...payload } };
+    });
+  }
+
+  /**
+   * Adopts the last cheque a server says it accepted (`requirements.extra.resync.lastAccepted`) as our last cheque to
+   * that payee, when it is ours (our chequebook, this payee, signed by our key for our chain) and above the one we
+   * hold: we lost state, and the server holds a cheque we signed. We never sign anything here: the next payment adds
+   * its price to the adopted cheque, so one request is paid once.
+   *
+   * @returns whether it was adopted (the request should be paid again from it).
+   */
+  async resync(requirements: PaymentRequirements): Promise<boolean> {
+    const resync = requirements.extra.resync as { lastAccepted?: unknown } | undefined;
+    let cheque;
+    try {
+      cheque = chequeFromJson(resync?.lastAccepted as ChequeJson);
+    } catch {
+      return false;
+    }
+    const payee = toAddress(requirements.payTo, "payTo");
+    if (cheque.chequebook !== this.#chequebook || cheque.beneficiary !== payee) return false;
+    const me = (await this.#o.signer.getAddress()).toLowerCase();
+    if (recoverChequeSigner({ cheque, chainId: this.#o.chainId }).toLowerCase() !== me) return false;
+    return this.#mutex.run(this.#chequebook, async () => {
+      const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
+      if (cheque.cumulativePayout <= last) return false;
+      await this.#o.store.putIssued(cheque);
+      return true;
     });
   }
 

@@ -4,12 +4,22 @@
  * handler, settle after it), so a request is charged only when its handler succeeded.
  */
 import { x402ResourceServer } from "@x402/core/server";
-import type { AssetAmount, Network, PaymentFlowConfig, PaymentRequirements, Price, SchemeNetworkServer, SchemeServerHooks, SupportedKind } from "@x402/core/types";
+import type {
+  AssetAmount,
+  Network,
+  PaymentFlowConfig,
+  PaymentRequirements,
+  Price,
+  SchemeNetworkServer,
+  SchemePaymentRequiredContext,
+  SchemeServerHooks,
+  SupportedKind,
+} from "@x402/core/types";
 
 import { ChequeError } from "../errors.js";
 import { toAddress, toUint256 } from "../validate.js";
 import type { ChequeAccounts } from "./account.js";
-import { CHEQUE_SCHEME } from "./types.js";
+import { CHEQUE_SCHEME, RESYNC_ERRORS } from "./types.js";
 
 /** Options of a {@link ChequeSchemeServer}. */
 export interface ChequeSchemeServerOptions {
@@ -34,11 +44,13 @@ export class ChequeSchemeServer implements SchemeNetworkServer {
   readonly schemeHooks: SchemeServerHooks;
   readonly #token: string;
   readonly #factories: string[];
+  readonly #accounts: ChequeAccounts;
 
   constructor(options: ChequeSchemeServerOptions) {
     this.#token = toAddress(options.token, "token");
     this.#factories = options.trustedFactories.map((f, i) => toAddress(f, `trustedFactories[${i}]`));
     const accounts = options.accounts;
+    this.#accounts = accounts;
     // A verified payment whose handler threw or failed is released: nothing is charged.
     this.schemeHooks = { onVerifiedPaymentCanceled: (ctx) => accounts.release(ctx.paymentPayload as never, ctx.requirements as PaymentRequirements) };
   }
@@ -56,6 +68,18 @@ export class ChequeSchemeServer implements SchemeNetworkServer {
       throw new ChequeError("INVALID_ARGUMENT", `a cheque price is token base units as a decimal string, not ${JSON.stringify(amount)}`);
     }
     return Promise.resolve({ asset: this.#token, amount: toUint256(amount, "price", { positive: true }).toString() });
+  }
+
+  /**
+   * Resync: a 402 for a cheque at or below what we hold (`STALE_CHEQUE`, `UNDERPAID`) carries, in the `cheque`
+   * requirement's `extra.resync`, the last cheque we accepted from that chequebook and what we charged (see
+   * {@link ChequeAccounts.resyncFor}), so a client that lost its state continues from it.
+   */
+  async enrichPaymentRequiredResponse(ctx: SchemePaymentRequiredContext): Promise<PaymentRequirements[] | void> {
+    if (ctx.error === undefined || !RESYNC_ERRORS.includes(ctx.error) || ctx.paymentPayload === undefined) return;
+    const resync = await this.#accounts.resyncFor(ctx.paymentPayload.payload);
+    if (resync === undefined) return;
+    return ctx.requirements.map((r) => (r.scheme === CHEQUE_SCHEME && r.network === this.#accounts.network ? { ...r, extra: { ...r.extra, resync: { ...resync } } } : r));
   }
 
   /** Adds the trusted factories to the requirement's `extra`. */

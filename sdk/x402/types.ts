@@ -42,3 +42,17 @@ export interface ChequeSettlementExtra {
   /** What the held cheque adds to what the chequebook had paid out to the server at the last chain read. */
   uncashed: string;
 }
+
+/**
+ * Sent in a 402's `cheque` requirement as `extra.resync` when the client's cheque is at or below what the server
+ * holds (error `STALE_CHEQUE` or `UNDERPAID`): the last cheque the server accepted from the client's chequebook, as
+ * the client signed it, and what the server charged. The client checks its own signature and continues from it.
+ */
+export interface ChequeResync {
+  lastAccepted: ChequeJson;
+  /** Decimal string. */
+  charged: string;
+}
+
+/** The 402 errors after which a `cheque` requirement may carry {@link ChequeResync}. */
+export const RESYNC_ERRORS: readonly string[] = ["STALE_CHEQUE", "UNDERPAID"];

@@ -57,13 +57,13 @@ export async function requirementsOf(url: string): Promise<PaymentRequirements> 
 }
 
 /** Sends `cheque` (claimed for `chainId`) as a PAYMENT-SIGNATURE; returns the status and, for a 402, its error. */
-export async function payRaw(url: string, accepted: PaymentRequirements, cheque: SignedCheque, chainId: bigint): Promise<{ status: number; error?: string; body: string }> {
+export async function payRaw(url: string, accepted: PaymentRequirements, cheque: SignedCheque, chainId: bigint): Promise<{ status: number; error?: string; body: string; required?: PaymentRequired }> {
   const payload: PaymentPayload = { x402Version: 2, accepted, payload: { cheque: { ...chequeToJson(cheque) }, chainId: chainId.toString() } };
   const res = await fetch(url, { headers: httpClient.encodePaymentSignatureHeader(payload) });
   const body = await res.text();
   if (res.status !== 402) return { status: res.status, body };
   const required: PaymentRequired = httpClient.getPaymentRequiredResponse((n) => res.headers.get(n));
-  return required.error === undefined ? { status: res.status, body } : { status: res.status, error: required.error, body };
+  return required.error === undefined ? { status: res.status, body, required } : { status: res.status, error: required.error, body, required };
 }
 
 /** A cheque from the fixture's chequebook, signed by `signer` (the issuer by default) for `chainId`. */
