@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import { decodePaymentResponseHeader, wrapFetchWithPayment } from "@x402/fetch";
 
-import { MemoryChequeStore } from "../../sdk/index.js";
-import { ChequeSchemeClient, chequeX402Client, type SpendingCaps } from "../../sdk/x402/index.js";
+import { ChequeError, MemoryChequeStore } from "../../sdk/index.js";
+import { ChequeSchemeClient, MemoryChargeLedger, chequeX402Client, type SpendingCaps } from "../../sdk/x402/index.js";
 import { UNIT, sdkFixture, type SdkFixture } from "../sdk/helpers.js";
 import { networkHelpers } from "../helpers/setup.js";
 import { PRICE, cheque, payRaw, requirementsOf, startServer, type TestServer } from "./helpers.js";
@@ -100,6 +100,16 @@ describe("x402 cheque scheme over HTTP", function () {
     mode = "ok";
     expect((await pay(server.url)).status).to.equal(200);
     expect(await server.accounts.account(f.address)).to.deep.equal({ held: 3n * PRICE, charged: PRICE, reserved: 0n });
+  });
+
+  it("withholds the response and charges nothing when the charge cannot be written", async function () {
+    const ledger = new MemoryChargeLedger();
+    ledger.charge = () => Promise.reject(new ChequeError("STORE_FAILURE", "disk full"));
+    server = await startServer(f, { ledger });
+    const res = await paidFetch(f)(server.url);
+    expect(res.status).to.not.equal(200);
+    expect(await res.text()).to.not.contain("ok");
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: PRICE, charged: 0n, reserved: 0n });
   });
 
   it("serves concurrent requests from one client: nothing lost, nothing charged twice", async function () {
