@@ -19,9 +19,27 @@ import { priceOf } from "./payload.js";
 import { CHEQUE_SCHEME, RESYNC_ERRORS, X402_VERSION, eip155Network, type ChequePayload } from "./types.js";
 
 /** Anything that signs EIP-712 typed data the ethers way (an ethers `Signer`, a `Wallet`). */
-export interface ChequeSigner {
+export interface EthersTypedDataSigner {
   getAddress(): Promise<string>;
   signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+}
+
+/** Anything that signs EIP-712 typed data the viem way (a viem `LocalAccount`). */
+export interface ViemTypedDataSigner {
+  address: string;
+  signTypedData(args: { domain: Record<string, unknown>; types: Record<string, readonly TypedDataField[]>; primaryType: string; message: Record<string, unknown> }): Promise<string>;
+}
+
+/** The chequebook issuer's key: an ethers signer or a viem account. */
+export type ChequeSigner = EthersTypedDataSigner | ViemTypedDataSigner;
+
+function isEthers(signer: ChequeSigner): signer is EthersTypedDataSigner {
+  return typeof (signer as Partial<EthersTypedDataSigner>).getAddress === "function";
+}
+
+/** The signer's address, either way. */
+function addressOf(signer: ChequeSigner): Promise<string> {
+  return isEthers(signer) ? signer.getAddress() : Promise.resolve(signer.address);
 }
 
 /** Spending caps, in token base units; checked before anything is signed. */
@@ -112,7 +130,12 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       this.#checkCaps(price, last);
       const message = { chequebook: this.#chequebook, beneficiary: payee, cumulativePayout: last + price };
       const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
-      const signature = await this.#o.signer.signTypedData(data.domain, data.types as unknown as Record<string, TypedDataField[]>, data.message as unknown as Record<string, unknown>);
+      const signer = this.#o.signer;
+      const types = data.types as unknown as Record<string, TypedDataField[]>;
+      const value = data.message as unknown as Record<string, unknown>;
+      const signature = isEthers(signer)
+        ? await signer.signTypedData(data.domain, types, value)
+        : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
       const cheque = validateCheque({ ...message, signature });
       await this.#o.store.putIssued(cheque); // committed before it leaves
       this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: price });
@@ -139,7 +162,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     }
     const payee = toAddress(requirements.payTo, "payTo");
     if (cheque.chequebook !== this.#chequebook || cheque.beneficiary !== payee) return false;
-    const me = (await this.#o.signer.getAddress()).toLowerCase();
+    const me = (await addressOf(this.#o.signer)).toLowerCase();
     if (recoverChequeSigner({ cheque, chainId: this.#o.chainId }).toLowerCase() !== me) return false;
     return this.#mutex.run(this.#chequebook, async () => {
       const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;

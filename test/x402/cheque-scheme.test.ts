@@ -51,6 +51,22 @@ describe("x402 cheque scheme over HTTP", function () {
     expect(await server.accounts.account(f.address)).to.deep.equal({ held: 3n * PRICE, charged: 3n * PRICE, reserved: 0n });
   });
 
+  it("signs with a viem-style account ({ address, signTypedData({ domain, types, primaryType, message }) })", async function () {
+    server = await startServer(f);
+    const calls: string[] = [];
+    const account = {
+      address: f.issuer.address,
+      signTypedData: (args: { domain: Record<string, unknown>; types: Record<string, readonly { name: string; type: string }[]>; primaryType: string; message: Record<string, unknown> }) => {
+        calls.push(args.primaryType);
+        return f.issuer.signTypedData(args.domain, args.types as Record<string, { name: string; type: string }[]>, args.message);
+      },
+    };
+    const scheme = new ChequeSchemeClient({ signer: account, chequebook: f.address, chainId: f.chainId, token: f.tokenAddress, store: new MemoryChequeStore() });
+    expect((await wrapFetchWithPayment(fetch, chequeX402Client(scheme))(server.url)).status).to.equal(200);
+    expect(calls).to.deep.equal(["Cheque"]);
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: PRICE, charged: PRICE, reserved: 0n });
+  });
+
   describe("refuses with a 402 and its code, crediting nothing", function () {
     const cases: Array<[string, string, (f: SdkFixture) => Promise<{ cheque: Awaited<ReturnType<typeof cheque>>; chainId: bigint }>]> = [
       ["forged", "INVALID_SIGNATURE", async (f) => ({ cheque: await cheque(f, PRICE, { signer: f.other }), chainId: f.chainId })],
