@@ -164,7 +164,9 @@ export class ChequeAccounts implements FacilitatorClient {
   async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
     const book = cheque.chequebook;
     const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
-    const window = this.#windowFor(book, held);
+    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart,
+    // every cheque up to the best one held counts as used.
+    const window = this.#windows.get(book) ?? { floor: held, seen: new Set<bigint>() };
     const value = cheque.cumulativePayout;
     if (value <= window.floor || window.seen.has(value)) {
       throw new ChequeError("STALE_CHEQUE", `the cheque (${value}) was used already: replayed`, { details: { chequebook: book, offered: value, held } });
@@ -184,6 +186,7 @@ export class ChequeAccounts implements FacilitatorClient {
     }
     window.seen.add(value);
     this.#trim(window);
+    this.#windows.set(book, window);
     this.#reserved.set(book, reserved + price);
   }
 
@@ -196,16 +199,6 @@ export class ChequeAccounts implements FacilitatorClient {
     if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
       throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
     }
-  }
-
-  #windowFor(book: string, held: bigint): Window {
-    let window = this.#windows.get(book);
-    if (window === undefined) {
-      // After a restart, every cheque up to the best one held counts as used.
-      window = { floor: held, seen: new Set() };
-      this.#windows.set(book, window);
-    }
-    return window;
   }
 
   #trim(window: Window): void {

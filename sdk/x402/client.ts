@@ -16,7 +16,7 @@ import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
 import { priceOf } from "./payload.js";
-import { CHEQUE_SCHEME, RESYNC_ERRORS, X402_VERSION, eip155Network, type ChequePayload } from "./types.js";
+import { CHEQUE_SCHEME, RESYNC_ERRORS, eip155Network, type ChequePayload } from "./types.js";
 
 /** Anything that signs EIP-712 typed data the ethers way (an ethers `Signer`, a `Wallet`). */
 export interface EthersTypedDataSigner {
@@ -140,7 +140,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       await this.#o.store.putIssued(cheque); // committed before it leaves
       this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: price });
       const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
-      return { x402Version: x402Version === 0 ? X402_VERSION : x402Version, payload: { ...payload } };
+      return { x402Version, payload: { ...payload } };
     });
   }
 
