@@ -1,0 +1,219 @@
+/**
+ * The server's account of each payer chequebook, checked locally with the SDK's verifier (no facilitator call per
+ * request). It is an x402 `FacilitatorClient`, so an `x402ResourceServer` uses it in place of a remote facilitator.
+ *
+ * The account of a chequebook is: the best cheque held (H, in the cheque store), what was charged for requests
+ * served (K, in the charge ledger) and what is reserved for requests being served (R, in memory). A request priced
+ * p is admitted when the cheque it carries is valid and not seen before, and H - K - R >= p after it; then p is
+ * reserved. When the handler succeeded, `settle` moves p from R to K (durably); when it failed, `release` frees it.
+ * So K <= H always: the server never serves more than the cheques it holds pay for. A cheque above H is verified in
+ * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
+ * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
+ * checked locally (ECDSA, beneficiary, chain) and must not have been seen before. Work for one chequebook is
+ * serialised; chequebooks run concurrently.
+ */
+import type { FacilitatorClient } from "@x402/core/server";
+import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
+
+import type { ChequeVerifier } from "../beneficiary/verify.js";
+import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
+import { chequeToJson } from "../cheque/wire.js";
+import { ChequeError } from "../errors.js";
+import { KeyedMutex } from "../mutex.js";
+import type { ChequeStore } from "../store/types.js";
+import type { ChargeLedger } from "./ledger.js";
+import { ChequePaymentRefused, priceOf, readChequePayload, refusalOf } from "./payload.js";
+import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequeResync, type ChequeSettlementExtra } from "./types.js";
+
+/** Options of a {@link ChequeAccounts}. */
+export interface ChequeAccountsOptions {
+  /** The SDK verifier, for our beneficiary, chain, trusted factories, token and solvency policy. */
+  verifier: ChequeVerifier;
+  /** The cheque store the verifier uses; accepted cheques are committed to it before a request is served. */
+  store: ChequeStore;
+  /** What was charged per chequebook; as durable as `store`. */
+  ledger: ChargeLedger;
+  /** How many cheque values below the best one are remembered per chequebook to refuse replays. Default 1,024. */
+  replayWindow?: number;
+}
+
+interface Window {
+  /** Every cheque at or below it is refused as replayed. */
+  floor: bigint;
+  /** Cheques above the floor already used. */
+  seen: Set<bigint>;
+}
+
+/**
+ * Local verification and accounting of `cheque` payments for one beneficiary (see the module comment).
+ *
+ * @example
+ * const accounts = new ChequeAccounts({ verifier, store, ledger: SqliteChargeLedger.open("./data/charged.db") })
+ * const server = new x402ResourceServer(accounts).register(accounts.network, new ChequeSchemeServer({ accounts, ... }))
+ */
+export class ChequeAccounts implements FacilitatorClient {
+  /** `eip155:<chainId>` of the verifier's chain. */
+  readonly network: Network;
+  readonly #verifier: ChequeVerifier;
+  readonly #store: ChequeStore;
+  readonly #ledger: ChargeLedger;
+  readonly #replayWindow: number;
+  readonly #mutex = new KeyedMutex();
+  readonly #reserved = new Map<string, bigint>();
+  readonly #windows = new Map<string, Window>();
+  readonly #paidOut = new Map<string, bigint>();
+
+  constructor(options: ChequeAccountsOptions) {
+    this.#verifier = options.verifier;
+    this.#store = options.store;
+    this.#ledger = options.ledger;
+    this.#replayWindow = options.replayWindow ?? 1024;
+    this.network = eip155Network(options.verifier.chainId);
+  }
+
+  /** Our address: the payee announced in requirements. */
+  get beneficiary(): string {
+    return this.#verifier.beneficiary;
+  }
+
+  /**
+   * Admits a payment: checks the cheque, commits it if it is new, and reserves the price. Never throws: a refusal is
+   * `isValid: false` with a {@link ChequeRefusalCode} as `invalidReason`, and nothing was credited.
+   */
+  async verify(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
+    try {
+      const price = priceOf(requirements);
+      this.#checkRequirements(requirements);
+      const { cheque, chainId } = readChequePayload(paymentPayload.payload);
+      await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      return { isValid: true, payer: cheque.chequebook };
+    } catch (error) {
+      const { code, message } = refusalOf(error);
+      return { isValid: false, invalidReason: code, invalidMessage: message };
+    }
+  }
+
+  /** Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, durably. */
+  async settle(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
+    const price = priceOf(requirements);
+    const { cheque } = readChequePayload(paymentPayload.payload);
+    const book = cheque.chequebook;
+    return this.#mutex.run(book, async () => {
+      this.#unreserve(book, price);
+      const charged = await this.#ledger.charge(book, price);
+      const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+      const paidOut = this.#paidOut.get(book) ?? 0n;
+      const extra: ChequeSettlementExtra = {
+        chequebook: book,
+        cumulative: held.toString(),
+        charged: charged.toString(),
+        credit: (held - charged).toString(),
+        uncashed: (held > paidOut ? held - paidOut : 0n).toString(),
+      };
+      return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
+    });
+  }
+
+  /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. */
+  async release(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<void> {
+    const price = priceOf(requirements);
+    const { cheque } = readChequePayload(paymentPayload.payload);
+    await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
+  }
+
+  /** The kinds this local facilitator handles: the `cheque` scheme on our chain. */
+  getSupported(): Promise<SupportedResponse> {
+    return Promise.resolve({ kinds: [{ x402Version: X402_VERSION, scheme: CHEQUE_SCHEME, network: this.network }], extensions: [], signers: {} });
+  }
+
+  /** The account of `chequebook`: cheque held, charged, reserved (decimal figures as bigints). */
+  async account(chequebook: string): Promise<{ held: bigint; charged: bigint; reserved: bigint }> {
+    const held = (await this.#store.getReceived(chequebook, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+    return { held, charged: await this.#ledger.charged(chequebook), reserved: this.#reserved.get(chequebook) ?? 0n };
+  }
+
+  /**
+   * What a client whose cumulative disagrees with ours needs to continue: the last cheque we accepted from its
+   * chequebook (its own signature) and what we charged. Given only to a payload whose cheque the chequebook's issuer
+   * signed, so that naming a chequebook does not reveal its account.
+   *
+   * @returns undefined if the payload is not signed by the issuer, or nothing is held.
+   */
+  async resyncFor(payload: unknown): Promise<ChequeResync | undefined> {
+    try {
+      const { cheque } = readChequePayload(payload);
+      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
+      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
+      const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
+      if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
+      return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
+    } catch {
+      return undefined;
+    }
+  }
+
+  #checkRequirements(requirements: PaymentRequirements): void {
+    if (requirements.network !== this.network) {
+      throw new ChequeError("WRONG_CHAIN", `the requirement is for ${requirements.network}, we verify on ${this.network}`);
+    }
+    if (requirements.payTo.toLowerCase() !== this.beneficiary.toLowerCase()) {
+      throw new ChequeError("WRONG_BENEFICIARY", "the requirement names another payee than this server's beneficiary");
+    }
+  }
+
+  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
+    const book = cheque.chequebook;
+    const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart,
+    // every cheque up to the best one held counts as used.
+    const window = this.#windows.get(book) ?? { floor: held, seen: new Set<bigint>() };
+    const value = cheque.cumulativePayout;
+    if (value <= window.floor || window.seen.has(value)) {
+      throw new ChequeError("STALE_CHEQUE", `the cheque (${value}) was used already: replayed`, { details: { chequebook: book, offered: value, held } });
+    }
+    const top = value > held ? value : held;
+    if (value <= held) await this.#checkOvertaken(cheque, chainId);
+    const charged = await this.#ledger.charged(book);
+    const reserved = this.#reserved.get(book) ?? 0n;
+    // The verifier's checks (and their RPC calls) come after this local one only for cheques that do not pay.
+    if (top - charged - reserved < price) {
+      throw new ChequePaymentRefused("UNDERPAID", `the cheque (${value}) and the credit held do not cover the price ${price} (held ${held}, charged ${charged}, reserved ${reserved})`);
+    }
+    if (value > held) {
+      const verified = await this.#verifier.verify(cheque, { previous: held, chainId });
+      this.#paidOut.set(book, verified.cover.paidOut);
+      await this.#store.putReceived(verified.cheque);
+    }
+    window.seen.add(value);
+    this.#trim(window);
+    this.#windows.set(book, window);
+    this.#reserved.set(book, reserved + price);
+  }
+
+  /** A cheque at or below the best one held: the beneficiary, chain and the issuer's key are checked locally. */
+  async #checkOvertaken(cheque: SignedCheque, chainId: bigint): Promise<void> {
+    if (cheque.beneficiary !== this.beneficiary) throw new ChequeError("WRONG_BENEFICIARY", "the cheque is made out to someone else");
+    if (chainId !== this.#verifier.chainId) throw new ChequeError("WRONG_CHAIN", `the cheque is for chain ${chainId}, we are on chain ${this.#verifier.chainId}`);
+    const info = await this.#verifier.chequebookInfo(cheque.chequebook);
+    const signer = recoverChequeSigner({ cheque, chainId: this.#verifier.chainId });
+    if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
+      throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
+    }
+  }
+
+  #trim(window: Window): void {
+    while (window.seen.size > this.#replayWindow) {
+      let lowest: bigint | undefined;
+      for (const v of window.seen) if (lowest === undefined || v < lowest) lowest = v;
+      window.seen.delete(lowest!);
+      window.floor = lowest!;
+    }
+  }
+
+  #unreserve(book: string, price: bigint): void {
+    const reserved = this.#reserved.get(book) ?? 0n;
+    const left = reserved > price ? reserved - price : 0n;
+    if (left === 0n) this.#reserved.delete(book);
+    else this.#reserved.set(book, left);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The client side of the `cheque` scheme on `@x402/core`'s extension point (`SchemeNetworkClient`), so it works
+ * through `@x402/fetch` and the other x402 client wrappers. Each payment is a cheque cumulative for (chequebook,
+ * payee): signed and committed to the SDK's store before it leaves, under one lock per chequebook, after the
+ * spending caps were checked.
+ */
+import type { TypedDataDomain, TypedDataField } from "ethers";
+import { x402Client } from "@x402/core/client";
+import type { Network, PaymentPayloadResult, PaymentRequirements, SchemeClientHooks, SchemeNetworkClient } from "@x402/core/types";
+
+import { recoverChequeSigner, validateCheque } from "../cheque/cheque.js";
+import { getChequeTypedData } from "../cheque/typed-data.js";
+import { chequeFromJson, chequeToJson, type ChequeJson } from "../cheque/wire.js";
+import { ChequeError } from "../errors.js";
+import { KeyedMutex } from "../mutex.js";
+import type { ChequeStore } from "../store/types.js";
+import { toAddress } from "../validate.js";
+import { priceOf } from "./payload.js";
+import { CHEQUE_SCHEME, RESYNC_ERRORS, eip155Network, type ChequePayload } from "./types.js";
+
+/** Anything that signs EIP-712 typed data the ethers way (an ethers `Signer`, a `Wallet`). */
+export interface EthersTypedDataSigner {
+  getAddress(): Promise<string>;
+  signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string>;
+}
+
+/** Anything that signs EIP-712 typed data the viem way (a viem `LocalAccount`). */
+export interface ViemTypedDataSigner {
+  address: string;
+  signTypedData(args: { domain: Record<string, unknown>; types: Record<string, readonly TypedDataField[]>; primaryType: string; message: Record<string, unknown> }): Promise<string>;
+}
+
+/** The chequebook issuer's key: an ethers signer or a viem account. */
+export type ChequeSigner = EthersTypedDataSigner | ViemTypedDataSigner;
+
+function isEthers(signer: ChequeSigner): signer is EthersTypedDataSigner {
+  return typeof (signer as Partial<EthersTypedDataSigner>).getAddress === "function";
+}
+
+/** The signer's address, either way. */
+function addressOf(signer: ChequeSigner): Promise<string> {
+  return isEthers(signer) ? signer.getAddress() : Promise.resolve(signer.address);
+}
+
+/** Spending caps, in token base units; checked before anything is signed. */
+export interface SpendingCaps {
+  /** The most one request may cost. */
+  perRequest?: bigint;
+  /** The most the cheques to one payee may add up to (cumulative, all time). */
+  perPayee?: bigint;
+  /** The most all payments may add up to within a sliding period (kept in memory). */
+  perPeriod?: { amount: bigint; periodMs: number };
+}
+
+/** Options of a {@link ChequeSchemeClient}. */
+export interface ChequeSchemeClientOptions {
+  /** The chequebook's issuer key. */
+  signer: ChequeSigner;
+  chequebook: string;
+  chainId: bigint;
+  /** The chequebook's token: requirements in any other asset are refused. */
+  token: string;
+  /** Where the cumulative per (chequebook, payee) is kept: the issuer's cheque store. */
+  store: ChequeStore;
+  /** If given, a requirement must list this factory among its trusted ones. */
+  factory?: string;
+  caps?: SpendingCaps;
+  /** The clock for `caps.perPeriod` (unix ms); tests replace it. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * Pays x402 `cheque` requirements with cheques from one chequebook.
+ *
+ * @example
+ * const client = new x402Client().register(eip155Network(chainId), new ChequeSchemeClient({ signer, chequebook, chainId, token, store, caps }))
+ * const paidFetch = wrapFetchWithPayment(fetch, client)
+ */
+export class ChequeSchemeClient implements SchemeNetworkClient {
+  readonly scheme = CHEQUE_SCHEME;
+  /** Resync after a 402 that carries the server's last accepted cheque (see {@link ChequeSchemeClient.resync}). */
+  readonly schemeHooks: SchemeClientHooks = {
+    onPaymentResponse: async (ctx) => {
+      const error = ctx.paymentRequired?.error;
+      if (ctx.settleResponse !== undefined || error === undefined || !RESYNC_ERRORS.includes(error)) return;
+      const offered = ctx.paymentRequired?.accepts.find((r) => r.scheme === CHEQUE_SCHEME && r.network === this.network && r.extra.resync !== undefined);
+      if (offered === undefined) return;
+      return (await this.resync(offered)) ? { recovered: true } : undefined;
+    },
+  };
+  /** `eip155:<chainId>` of the chequebook. */
+  readonly network: Network;
+  readonly #o: ChequeSchemeClientOptions;
+  readonly #chequebook: string;
+  readonly #token: string;
+  readonly #mutex = new KeyedMutex();
+  readonly #spent: Array<{ at: number; amount: bigint }> = [];
+
+  constructor(options: ChequeSchemeClientOptions) {
+    this.#o = options;
+    this.#chequebook = toAddress(options.chequebook, "chequebook");
+    this.#token = toAddress(options.token, "token");
+    this.network = eip155Network(options.chainId);
+  }
+
+  /** The chequebook's token. */
+  get token(): string {
+    return this.#token;
+  }
+
+  /**
+   * Signs the next cheque to the requirement's payee, cumulative, after checking chain, asset, factory and caps.
+   *
+   * @throws ChequeError WRONG_CHAIN, WRONG_TOKEN, UNKNOWN_CHEQUEBOOK (factory not trusted by the server),
+   *   INVALID_ARGUMENT (a cap would be exceeded: `details.cap`), STORE_FAILURE.
+   */
+  async createPaymentPayload(x402Version: number, requirements: PaymentRequirements): Promise<PaymentPayloadResult> {
+    const price = priceOf(requirements);
+    if (requirements.network !== eip155Network(this.#o.chainId)) {
+      throw new ChequeError("WRONG_CHAIN", `the server asks for ${requirements.network}; this chequebook is on ${eip155Network(this.#o.chainId)}`);
+    }
+    if (toAddress(requirements.asset, "asset") !== this.#token) throw new ChequeError("WRONG_TOKEN", `the server asks for ${requirements.asset}; this chequebook pays in ${this.#token}`);
+    if (this.#o.factory !== undefined) {
+      const trusted = Array.isArray(requirements.extra.trustedFactories) ? (requirements.extra.trustedFactories as unknown[]).map(String).map((f) => f.toLowerCase()) : [];
+      if (!trusted.includes(this.#o.factory.toLowerCase())) throw new ChequeError("UNKNOWN_CHEQUEBOOK", "the server does not trust our chequebook's factory");
+    }
+    const payee = toAddress(requirements.payTo, "payTo");
+    return this.#mutex.run(this.#chequebook, async () => {
+      const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
+      this.#checkCaps(price, last);
+      const message = { chequebook: this.#chequebook, beneficiary: payee, cumulativePayout: last + price };
+      const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
+      const signer = this.#o.signer;
+      const types = data.types as unknown as Record<string, TypedDataField[]>;
+      const value = data.message as unknown as Record<string, unknown>;
+      const signature = isEthers(signer)
+        ? await signer.signTypedData(data.domain, types, value)
+        : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
+      const cheque = validateCheque({ ...message, signature });
+      await this.#o.store.putIssued(cheque); // committed before it leaves
+      this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: price });
+      const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
+      return { x402Version, payload: { ...payload } };
+    });
+  }
+
+  /**
+   * Adopts the last cheque a server says it accepted (`requirements.extra.resync.lastAccepted`) as our last cheque to
+   * that payee, when it is ours (our chequebook, this payee, signed by our key for our chain) and above the one we
+   * hold: we lost state, and the server holds a cheque we signed. We never sign anything here: the next payment adds
+   * its price to the adopted cheque, so one request is paid once.
+   *
+   * @returns whether it was adopted (the request should be paid again from it).
+   */
+  async resync(requirements: PaymentRequirements): Promise<boolean> {
+    const resync = requirements.extra.resync as { lastAccepted?: unknown } | undefined;
+    let cheque;
+    try {
+      cheque = chequeFromJson(resync?.lastAccepted as ChequeJson);
+    } catch {
+      return false;
+    }
+    const payee = toAddress(requirements.payTo, "payTo");
+    if (cheque.chequebook !== this.#chequebook || cheque.beneficiary !== payee) return false;
+    const me = (await addressOf(this.#o.signer)).toLowerCase();
+    if (recoverChequeSigner({ cheque, chainId: this.#o.chainId }).toLowerCase() !== me) return false;
+    return this.#mutex.run(this.#chequebook, async () => {
+      const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
+      if (cheque.cumulativePayout <= last) return false;
+      await this.#o.store.putIssued(cheque);
+      return true;
+    });
+  }
+
+  #checkCaps(price: bigint, last: bigint): void {
+    const caps = this.#o.caps ?? {};
+    const refuse = (cap: string, limit: bigint, would: bigint) => {
+      throw new ChequeError("INVALID_ARGUMENT", `paying ${price} would exceed the ${cap} cap of ${limit} (${would})`, { details: { cap, limit, would } });
+    };
+    if (caps.perRequest !== undefined && price > caps.perRequest) refuse("perRequest", caps.perRequest, price);
+    if (caps.perPayee !== undefined && last + price > caps.perPayee) refuse("perPayee", caps.perPayee, last + price);
+    if (caps.perPeriod !== undefined) {
+      const since = (this.#o.now ?? Date.now)() - caps.perPeriod.periodMs;
+      while (this.#spent.length > 0 && this.#spent[0]!.at <= since) this.#spent.shift();
+      const spent = this.#spent.reduce((s, e) => s + e.amount, 0n) + price;
+      if (spent > caps.perPeriod.amount) refuse("perPeriod", caps.perPeriod.amount, spent);
+    }
+  }
+}
+
+/**
+ * An `x402Client` paying with `scheme`. Its generic spend controls are told about the chequebook's token (they know
+ * only USD stablecoins by default); the caps that count are the scheme's own {@link SpendingCaps}.
+ *
+ * @example const paidFetch = wrapFetchWithPayment(fetch, chequeX402Client(new ChequeSchemeClient({ ... })))
+ */
+export function chequeX402Client(scheme: ChequeSchemeClient): x402Client {
+  return x402Client.fromConfig({ schemes: [{ network: scheme.network, client: scheme }], spendControls: { allowedAssets: [{ network: scheme.network, asset: scheme.token }] } });
+}

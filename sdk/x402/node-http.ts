@@ -1,0 +1,87 @@
+/**
+ * A paywall for Node's `http` server on `@x402/core`'s HTTP resource server: 402 with PAYMENT-REQUIRED for an
+ * unpaid request, the handler run for a verified one, and PAYMENT-RESPONSE once it succeeded and was charged.
+ * The handler returns its response instead of writing it, so that nothing is sent (or charged) before it is known
+ * to have succeeded: a status of 400 or more, or a throw, releases the payment.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+import { x402HTTPResourceServer, type HTTPAdapter, type HTTPResponseInstructions, type RoutesConfig, type x402ResourceServer } from "@x402/core/server";
+
+/** What a paid handler answers. */
+export interface PaidResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+/** A handler behind the paywall. */
+export type PaidHandler = (req: IncomingMessage) => Promise<PaidResponse>;
+
+function adapterFor(req: IncomingMessage): HTTPAdapter {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const header = (name: string) => {
+    const v = req.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return {
+    getHeader: header,
+    getMethod: () => req.method ?? "GET",
+    getPath: () => url.pathname,
+    getUrl: () => url.toString(),
+    getAcceptHeader: () => header("accept") ?? "",
+    getUserAgent: () => header("user-agent") ?? "",
+  };
+}
+
+function send(res: ServerResponse, r: HTTPResponseInstructions | PaidResponse, extra: Record<string, string> = {}): void {
+  const body = r.body === undefined ? "" : typeof r.body === "string" || r.body instanceof Uint8Array ? r.body : JSON.stringify(r.body);
+  res.writeHead(r.status, { ...r.headers, ...extra });
+  res.end(body);
+}
+
+/**
+ * Wraps `handler` in an x402 paywall for `routes` (e.g. `{ "GET /data": { accepts: { scheme: "cheque", ... } } }`).
+ *
+ * @returns the request listener and `initialize`, to await before listening.
+ * @example
+ * const paywall = chequePaywall({ server: chequeResourceServer(...), routes, handler })
+ * await paywall.initialize(); http.createServer(paywall.listener).listen(0, "127.0.0.1")
+ */
+export function chequePaywall(args: { server: x402ResourceServer; routes: RoutesConfig; handler: PaidHandler }): {
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  initialize: () => Promise<void>;
+} {
+  const http = new x402HTTPResourceServer(args.server, args.routes);
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const adapter = adapterFor(req);
+    const paymentHeader = adapter.getHeader("payment-signature");
+    const context = { adapter, path: adapter.getPath(), method: adapter.getMethod(), ...(paymentHeader === undefined ? {} : { paymentHeader }) };
+    const result = await http.processHTTPRequest(context);
+    if (result.type === "payment-error") return send(res, result.response);
+    if (result.type === "no-payment-required") return send(res, await args.handler(req));
+    let response: PaidResponse;
+    try {
+      response = await args.handler(req);
+    } catch (error) {
+      await result.cancellationDispatcher.cancel({ reason: "handler_threw", error });
+      return send(res, { status: 500, body: "handler failed; nothing was charged" });
+    }
+    if (response.status >= 400) {
+      await result.cancellationDispatcher.cancel({ reason: "handler_failed", responseStatus: response.status });
+      return send(res, response);
+    }
+    const settled = await http.processSettlement(result.paymentPayload, result.paymentRequirements, result.declaredExtensions, { request: context });
+    if (!settled.success) return send(res, settled.response, settled.headers);
+    send(res, response, settled.headers);
+  };
+  return {
+    listener: (req, res) => {
+      serve(req, res).catch(() => {
+        if (!res.headersSent) send(res, { status: 500, body: "internal error" });
+        else res.destroy();
+      });
+    },
+    initialize: () => http.initialize(),
+  };
+}
