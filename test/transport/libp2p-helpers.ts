@@ -21,17 +21,74 @@ export interface NodeOptions {
 
 /** A node with the SWAP service in the mock phase on a memory ledger, listening on 127.0.0.1, port 0. */
 export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
-  const accounting: SwapServiceInit["accounting"] = { config: { phase: "mock", ...TERMS, ...options.config }, ledger: new MemoryLedgerStore() };
-  if (options.logger !== undefined) accounting.logger = options.logger;
+  const events = recorder();
+  const accounting: SwapServiceInit["accounting"] = {
+    config: { phase: "mock", ...TERMS, ...options.config },
+    ledger: new MemoryLedgerStore(),
+    logger: (e) => {
+      options.logger?.(e);
+      events.logger(e as LogEvent);
+    },
+  };
+  const gate = swapConnectionGater(() => node.services.swap);
   const node: SwapNode = await createLibp2p({
     addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: { ...swapConnectionGater(() => node.services.swap), denyDialMultiaddr: () => false },
+    connectionGater: {
+      ...gate,
+      denyInboundEncryptedConnection: (peer) => {
+        const denied = gate.denyInboundEncryptedConnection!(peer) as boolean;
+        if (denied) events.logger({ event: "test_gater_denied", peer: peer.toString() });
+        return denied;
+      },
+      denyDialMultiaddr: () => false,
+    },
     services: { swap: swapService({ ...options.service, accounting }) },
   });
+  logs.set(node, events);
   return node;
+}
+
+export type LogEvent = Record<string, unknown> & { event: string };
+
+/** The engine's log events of a node, with waiters. */
+export function recorder() {
+  const seen: LogEvent[] = [];
+  const waiters: { match: (e: LogEvent) => boolean; n: number; resolve: () => void }[] = [];
+  const logger = (e: LogEvent) => {
+    seen.push(e);
+    for (const w of [...waiters]) {
+      if (seen.filter(w.match).length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  /** Resolves once `n` events in all match. */
+  const waitFor = (match: (e: LogEvent) => boolean, n = 1) =>
+    seen.filter(match).length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ match, n, resolve }));
+  /** Resolves at the next matching event from now on. */
+  const next = (match: (e: LogEvent) => boolean) => waitFor(match, seen.filter(match).length + 1);
+  return { seen, logger, waitFor, next };
+}
+
+const logs = new WeakMap<SwapNode, ReturnType<typeof recorder>>();
+
+/** The log recorder of a node made by {@link swapNode}. */
+export function logOf(node: SwapNode): ReturnType<typeof recorder> {
+  return logs.get(node)!;
+}
+
+/**
+ * Resolves once `client` has no payment to `server` waiting for its answer and both engines are idle: from then on
+ * the two ledgers must mirror each other.
+ */
+export async function settled(client: SwapNode, server: SwapNode): Promise<void> {
+  const inflight = () => client.services.swap.accounting.peers().find((p) => p.peer === server.peerId.toString())?.paymentInFlight;
+  while (inflight() !== undefined) await logOf(client).next((e) => e.event === "payment_accepted" || e.event === "payment_refused" || e.event === "disconnected");
+  await Promise.all([client.services.swap.accounting.idle(), server.services.swap.accounting.idle()]);
 }
 
 /** A node without SWAP: the hostile peer that writes raw bytes on the protocol. */

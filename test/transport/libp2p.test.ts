@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { SWAP_PROTOCOL } from "../../sdk/transport/libp2p/index.js";
-import { exchange, link, netHandles, nextTurn, sdkTimers, swapNode, waitDisconnected, type SwapNode } from "./libp2p-helpers.js";
+import { exchange, link, netHandles, nextTurn, sdkTimers, settled, swapNode, waitDisconnected, type SwapNode } from "./libp2p-helpers.js";
 
 async function sent(node: SwapNode): Promise<number> {
   const m = await node.services.swap.accounting.metrics.registry.getSingleMetric("swap_cheques_sent_total")!.get();
@@ -27,7 +27,7 @@ describe("SWAP over libp2p", function () {
     nodes.push(a, b);
     await link(a, b);
     for (let i = 0; i < 40; i++) await exchange(a, b, 7);
-    await Promise.all([a.services.swap.accounting.idle(), b.services.swap.accounting.idle()]);
+    await settled(a, b);
     const owed = b.services.swap.accounting.balance(a.peerId.toString());
     expect(a.services.swap.accounting.balance(b.peerId.toString())).to.equal(-owed);
     expect(await sent(a)).to.be.greaterThan(0); // 280 units served: A had to pay several times
@@ -44,7 +44,7 @@ describe("SWAP over libp2p", function () {
       (async () => { for (let i = 0; i < 30; i++) await exchange(a, b, 5); })(),
       (async () => { for (let i = 0; i < 30; i++) await exchange(c, b, 9); })(),
     ]);
-    await Promise.all([a, b, c].map((n) => n.services.swap.accounting.idle()));
+    await Promise.all([settled(a, b), settled(c, b)]);
     for (const client of [a, c]) {
       expect(client.services.swap.accounting.balance(b.peerId.toString())).to.equal(-b.services.swap.accounting.balance(client.peerId.toString()));
       expect(await sent(client)).to.be.greaterThan(0);

@@ -125,10 +125,11 @@ export class SwapService implements Startable {
     return this.#cooldowns.has(peer.toString());
   }
 
-  /** Open SWAP streams (inbound and outbound), for tests and dashboards. */
-  openStreams(): Stream[] {
+  /** Open SWAP streams (inbound and outbound), all or to one peer, for tests and dashboards. */
+  openStreams(peer?: PeerId): Stream[] {
     const out: Stream[] = [];
     for (const l of this.#links.values()) {
+      if (peer !== undefined && !l.id.equals(peer)) continue;
       out.push(...l.inbound);
       if (l.outbox.stream !== undefined) out.push(l.outbox.stream);
     }
