@@ -5,3 +5,4 @@
  */
 export { SWAP_PROTOCOL, SwapService, swapService, type SwapServiceComponents, type SwapServiceInit, type SwapTransportStats } from "./service.js";
 export { CooldownTable, swapConnectionGater, type CooldownSource } from "./cooldowns.js";
+export { paidRequest, paidStreamHandler, type PaidHandlerOptions, type PaidRequest } from "./paid.js";
