@@ -38,8 +38,8 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
     streamMuxers: [yamux()],
     connectionGater: {
       ...gate,
-      denyInboundEncryptedConnection: (peer) => {
-        const denied = gate.denyInboundEncryptedConnection!(peer) as boolean;
+      denyInboundEncryptedConnection: (peer, maConn) => {
+        const denied = gate.denyInboundEncryptedConnection!(peer, maConn) as boolean;
         if (denied) events.logger({ event: "test_gater_denied", peer: peer.toString() });
         return denied;
       },
