@@ -5,7 +5,7 @@ import type { Libp2p, PeerId } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
 import { createLibp2p } from "libp2p";
 
-import { MemoryLedgerStore, type SwapConfig } from "../../sdk/index.js";
+import { MemoryLedgerStore, type HardPhaseOptions, type SwapConfig } from "../../sdk/index.js";
 import type { SwapLogger } from "../../sdk/swap/metrics.js";
 import { swapConnectionGater, swapService, type SwapService, type SwapServiceInit } from "../../sdk/transport/libp2p/index.js";
 
@@ -15,6 +15,8 @@ export type SwapNode = Libp2p<{ swap: SwapService }>;
 
 export interface NodeOptions {
   config?: Partial<SwapConfig>;
+  /** The hard phase's issuer, receiver, verifier, store and token (set `config.phase: "hard"` too). */
+  hard?: HardPhaseOptions;
   logger?: SwapLogger;
   service?: Omit<SwapServiceInit, "accounting">;
 }
@@ -30,6 +32,7 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
       events.logger(e as LogEvent);
     },
   };
+  if (options.hard !== undefined) accounting.hard = options.hard;
   const gate = swapConnectionGater(() => node.services.swap);
   const node: SwapNode = await createLibp2p({
     addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
