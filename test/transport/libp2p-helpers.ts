@@ -19,6 +19,8 @@ export interface NodeOptions {
   hard?: HardPhaseOptions;
   logger?: SwapLogger;
   service?: Omit<SwapServiceInit, "accounting">;
+  /** Install the SWAP connection gater (default true). */
+  gater?: boolean;
 }
 
 /** A node with the SWAP service in the mock phase on a memory ledger, listening on 127.0.0.1, port 0. */
@@ -39,7 +41,7 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: {
+    connectionGater: options.gater === false ? { denyDialMultiaddr: () => false } : {
       ...gate,
       denyInboundEncryptedConnection: (peer, maConn) => {
         const denied = gate.denyInboundEncryptedConnection!(peer, maConn) as boolean;

@@ -65,6 +65,23 @@ describe("SWAP over libp2p: hostile peers", function () {
     await honestStillServed(honest, server);
   });
 
+  it("without the gater, a cooling-down peer's redial is refused by the engine and its connection closed", async function () {
+    const [server, hostile] = await Promise.all([swapNode({ gater: false }), plainNode()]);
+    nodes.push(server, hostile);
+    await hostile.dial(server.getMultiaddrs());
+    await waitConnected(server, hostile.peerId);
+    const gone = Promise.all([waitDisconnected(server, hostile.peerId), waitDisconnected(hostile, server.peerId)]);
+    const lp = lpStream(await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL));
+    for (let i = 0; i < 5; i++) await lp.write(new Uint8Array(64).fill(0xff)).catch(() => undefined);
+    await gone;
+    const refused = logOf(server).waitFor((e) => e.event === "reconnect_refused" && e["peer"] === hostile.peerId.toString());
+    await hostile.dial(server.getMultiaddrs()).catch(() => undefined);
+    await refused;
+    await waitDisconnected(server, hostile.peerId);
+    expect(server.services.swap.stats.refusedCoolingDown).to.equal(1);
+    expect(server.getConnections(hostile.peerId)).to.deep.equal([]);
+  });
+
   it("a frame over the limit is refused from its length prefix and the connection closed", async function () {
     const { server, honest, hostile } = await setup();
     const gone = waitDisconnected(server, hostile.peerId);
