@@ -32,6 +32,7 @@ import {
   type SignedCheque,
 } from "../sdk/index.js";
 import { gasTable, measureGas } from "./lib/gas.js";
+import { measureLibp2pOverhead } from "./lib/libp2p-bench.js";
 import { alignedTable } from "./lib/table.js";
 
 const jsonOut = process.argv.includes("--json");
@@ -283,6 +284,18 @@ try {
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+// ---- SWAP over libp2p ----------------------------------------------------------------------------------------------
+log("SWAP over libp2p...");
+{
+  const o = await measureLibp2pOverhead();
+  results.libp2pPlainPerSec = o.plainPerSec;
+  results.libp2pSwapPerSec = o.swapPerSec;
+  results.libp2pSwapOverheadPercent = o.overheadPercent;
+  results.libp2pSwapOverheadPercentSerial = o.overheadSerialPercent;
+  rows.push({ metric: "paid messages over libp2p, mock phase (bookings in the background)", sdk: o.swapPerSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
+  rows.push({ metric: "paid messages over libp2p, mock phase (each booking awaited)", sdk: o.swapSerialPerSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
 }
 
 // ---- gas -----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * The network demo (`npm run demo`): a local chain, the factory, funded chequebooks, and SWAP nodes in their own
- * processes on 127.0.0.1 talking over TCP. A client fetches history from a store server in the soft, mock and hard
+ * processes: libp2p nodes (TCP on 127.0.0.1, Noise, Yamux) with the SWAP service. A client fetches history from a store server in the soft, mock and hard
  * phases; in the hard phase a freeloader that never pays is cut off. A line per round shows the balance against
  * the thresholds; at the end the server cashes its cheques and the on-chain balances are shown.
  *
@@ -8,7 +8,6 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -30,16 +29,6 @@ const check = (ok: boolean, what: string) => {
   if (!ok) failures.push(what);
   say(`      ${ok ? "ok  " : "FAIL"} ${what}`);
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a node process; its JSON events go to `onEvent`. */
 function startNode(config: NodeConfig, onEvent: (e: Event) => void) {
@@ -113,19 +102,18 @@ try {
         say(`      ${phase.padEnd(4)} ${e.id} failed: ${e.error}`);
       }
     };
-    const ports = { S: await freePort() };
     const db = (id: string) => join(dir, `${phase}-${id}.db`);
     const base = { phase, rpc: chain.url, chainId: chainId.toString(), factory: deployment.factory, token: deployment.token };
-    let listening!: () => void;
-    const isListening = new Promise<void>((resolve) => (listening = resolve));
-    const server = startNode({ ...base, id: "S", role: "server", port: ports.S, rounds: 0, batch: 0, db: db("S"), key: keys.S.privateKey, chequebook: books.S! }, (e) => {
+    let listening!: (addr: string) => void;
+    const isListening = new Promise<string>((resolve) => (listening = resolve));
+    const server = startNode({ ...base, id: "S", role: "server", rounds: 0, batch: 0, db: db("S"), key: keys.S.privateKey, chequebook: books.S! }, (e) => {
       onEvent(e);
-      if (e.event === "listening") listening();
+      if (e.event === "listening") listening(String(e.addr));
     });
-    await Promise.race([isListening, server.exited.then(() => Promise.reject(new Error(`the server died: ${server.stderr()}`)))]);
-    const clients = [startNode({ ...base, id: "A", role: "client", port: 0, serverPort: ports.S, serverId: "S", rounds: 12, batch: 10, db: db("A"), key: keys.A.privateKey, chequebook: books.A! }, onEvent)];
+    const serverAddr = await Promise.race([isListening, server.exited.then(() => Promise.reject(new Error(`the server died: ${server.stderr()}`)))]);
+    const clients = [startNode({ ...base, id: "A", role: "client", serverAddr, serverId: "S", rounds: 12, batch: 10, db: db("A"), key: keys.A.privateKey, chequebook: books.A! }, onEvent)];
     if (phase === "hard") {
-      clients.push(startNode({ ...base, id: "F", role: "freeloader", port: 0, serverPort: ports.S, serverId: "S", rounds: 30, batch: 10, db: db("F"), key: keys.F.privateKey, chequebook: books.F! }, onEvent));
+      clients.push(startNode({ ...base, id: "F", role: "freeloader", serverAddr, serverId: "S", rounds: 30, batch: 10, db: db("F"), key: keys.F.privateKey, chequebook: books.F! }, onEvent));
     }
     const codes = await Promise.all(clients.map((c) => c.exited));
     server.child.stdin!.end();

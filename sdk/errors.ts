@@ -73,6 +73,13 @@ export const ChequeErrorCode = {
   PEER_COOLING_DOWN: "PEER_COOLING_DOWN",
   /** SWAP: the peer is not connected, or has not sent its handshake yet. */
   NOT_CONNECTED: "NOT_CONNECTED",
+  /** Transport: a frame is longer than the configured maximum (`details.length`, `details.max`); refused before it is read. */
+  FRAME_TOO_LARGE: "FRAME_TOO_LARGE",
+  /**
+   * Transport: a message could not be delivered to the peer in time (`details.reason`: "backlog" when too many
+   * frames wait for it, "timeout", "closed"); it was dropped, not retried.
+   */
+  UNDELIVERABLE: "UNDELIVERABLE",
 } as const;
 
 /** A {@link ChequeError} code. */

@@ -1,12 +1,21 @@
 /**
  * One node of the network demo, in its own process: a store server, a client that fetches history and pays as
- * SWAP says, or a freeloader that fetches and never pays. Nodes talk over TCP on 127.0.0.1 in frames of
- * [u32 length][u8 channel][payload]: channel 0 introduces the sender, 1 carries SWAP protobuf, 2 a history
- * request, 3 its answer. The node reports what happens as JSON lines on stdout.
+ * SWAP says, or a freeloader that fetches and never pays. Nodes are libp2p nodes (TCP on 127.0.0.1, Noise, Yamux)
+ * with the SWAP service; history is a request/response protocol charged through `paidStreamHandler`. Each node's
+ * identity is derived from its name, so every process can name the others. The node reports what happens as JSON
+ * lines on stdout, with peers named S, A, F.
  */
-import { createConnection, createServer, type Socket } from "node:net";
-
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { generateKeyPairFromSeed } from "@libp2p/crypto/keys";
+import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { tcp } from "@libp2p/tcp";
+import { lpStream } from "@libp2p/utils";
+import { multiaddr } from "@multiformats/multiaddr";
+import { createHash } from "node:crypto";
 import { JsonRpcProvider, Wallet } from "ethers";
+import { createLibp2p } from "libp2p";
 
 import {
   ChequeReceiver,
@@ -14,19 +23,18 @@ import {
   ChequebookIssuer,
   SqliteChequeStore,
   SqliteLedgerStore,
-  SwapAccounting,
   isChequeError,
   type HardPhaseOptions,
   type SwapPhase,
 } from "../../sdk/index.js";
+import { paidRequest, paidStreamHandler, swapConnectionGater, swapService, type SwapService } from "../../sdk/transport/libp2p/index.js";
 
 export interface NodeConfig {
   id: string;
   role: "server" | "client" | "freeloader";
   phase: SwapPhase;
-  port: number;
-  /** The server's port, for clients. */
-  serverPort?: number;
+  /** The server's multiaddr (with its /p2p/ id), for clients. */
+  serverAddr?: string;
   serverId?: string;
   rounds: number;
   batch: number;
@@ -39,34 +47,21 @@ export interface NodeConfig {
   token?: string;
 }
 
-const CHANNEL = { HELLO: 0, SWAP: 1, REQUEST: 2, RESPONSE: 3 } as const;
+const HISTORY = "/swap-demo/history/1.0.0";
+const NAMES = ["S", "A", "F"];
 
-function frame(channel: number, payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(payload.length + 1, 0);
-  header.writeUInt8(channel, 4);
-  return Buffer.concat([header, payload]);
-}
-
-/** Splits a byte stream into frames. */
-function onFrames(socket: Socket, handler: (channel: number, payload: Buffer) => void): void {
-  let buffer = Buffer.alloc(0);
-  socket.on("data", (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    while (buffer.length >= 4) {
-      const length = buffer.readUInt32BE(0);
-      if (buffer.length < 4 + length) break;
-      handler(buffer.readUInt8(4), buffer.subarray(5, 4 + length));
-      buffer = buffer.subarray(4 + length);
-    }
-  });
+/** The demo identity of a node, from its name. */
+async function identity(name: string): Promise<PrivateKey> {
+  return generateKeyPairFromSeed("Ed25519", createHash("sha256").update(`swap-demo:${name}`).digest());
 }
 
 const emit = (event: Record<string, unknown>) =>
   process.stdout.write(JSON.stringify(event, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
 
 async function main(config: NodeConfig): Promise<void> {
-  const sockets = new Map<string, Socket>();
+  const ids = new Map<string, PeerId>();
+  for (const n of NAMES) ids.set(n, peerIdFromPrivateKey(await identity(n)));
+  const nameOf = (peer: unknown) => NAMES.find((n) => ids.get(n)!.toString() === peer) ?? String(peer);
   /** Waiting for the answer to our payment in flight (the engine logs it when it arrives). */
   const answered: Array<() => void> = [];
   const store = SqliteChequeStore.open(config.db);
@@ -77,124 +72,104 @@ async function main(config: NodeConfig): Promise<void> {
     const verifier = new ChequeVerifier({ provider, chainId: BigInt(config.chainId!), beneficiary: signer.address, trustedFactories: [config.factory!], token: config.token!, store });
     hard = { issuer: await ChequebookIssuer.connect({ signer, chequebook: config.chequebook!, store, tx: { pollMs: 50 } }), receiver: new ChequeReceiver({ verifier, store }), verifier, store, token: config.token! };
   }
-  const swap = await SwapAccounting.open({
-    config: { phase: config.phase, paymentThreshold: 100n, disconnectThreshold: 150n, earlyPaymentPercent: 50, tokenPerUnit: 10n ** 14n, cooldownMs: 60_000 },
-    hooks: {
-      send: (peer, bytes) => void sockets.get(peer)?.write(frame(CHANNEL.SWAP, bytes)),
-      disconnect: (peer) => {
-        emit({ event: "disconnect", id: config.id, peer, balance: swap.balance(peer) });
-        sockets.get(peer)?.end();
-      },
-    },
-    ledger: SqliteLedgerStore.open(config.db),
-    ...(hard === undefined ? {} : { hard }),
-    logger: (e) => {
-      const { event, ...fields } = e;
-      if (["cheque_sent", "cheque_received", "cheque_rejected", "out_of_bounds", "handshake"].includes(event)) emit({ ...fields, event: "log", logEvent: event, id: config.id });
-      if (event === "payment_accepted" || event === "payment_refused") for (const w of answered.splice(0)) w();
+  const node: Libp2p<{ swap: SwapService }> = await createLibp2p({
+    privateKey: await identity(config.id),
+    addresses: { listen: config.role === "server" ? ["/ip4/127.0.0.1/tcp/0"] : [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { ...swapConnectionGater(() => node.services.swap), denyDialMultiaddr: () => false },
+    services: {
+      swap: swapService({
+        accounting: {
+          config: { phase: config.phase, paymentThreshold: 100n, disconnectThreshold: 150n, earlyPaymentPercent: 50, tokenPerUnit: 10n ** 14n, cooldownMs: 60_000 },
+          ledger: SqliteLedgerStore.open(config.db),
+          ...(hard === undefined ? {} : { hard }),
+          logger: (e) => {
+            const { event, ...fields } = e;
+            if ("peer" in fields) fields["peer"] = nameOf(fields["peer"]);
+            if (["cheque_sent", "cheque_received", "cheque_rejected", "out_of_bounds", "handshake"].includes(event)) emit({ ...fields, event: "log", logEvent: event, id: config.id });
+            if (event === "disconnected") emit({ event: "disconnect", id: config.id, peer: fields["peer"], balance: fields["balance"] });
+            if (event === "payment_accepted" || event === "payment_refused") for (const w of answered.splice(0)) w();
+          },
+        },
+      }),
     },
   });
-
-  const swapInput = (peer: string, payload: Buffer) =>
-    swap.handle(peer, new Uint8Array(payload)).catch((error: unknown) => emit({ event: "swap_error", id: config.id, peer, code: isChequeError(error) ? error.code : String(error) }));
+  const service: SwapService = node.services.swap;
+  const swap = () => service.accounting;
 
   if (config.role === "server") {
     let served = 0;
-    const server = createServer((socket) => {
-      let peer: string | undefined;
-      onFrames(socket, (channel, payload) => {
-        if (channel === CHANNEL.HELLO) {
-          peer = payload.toString();
-          sockets.set(peer, socket);
-          swap.connect(peer).catch((error: unknown) => {
-            socket.end(frame(CHANNEL.RESPONSE, Buffer.from(JSON.stringify({ refused: isChequeError(error) ? error.code : String(error) }))));
-          });
-        } else if (peer !== undefined && channel === CHANNEL.SWAP) {
-          void swapInput(peer, payload);
-        } else if (peer !== undefined && channel === CHANNEL.REQUEST) {
-          const { n } = JSON.parse(payload.toString()) as { n: number };
-          const from = peer;
-          swap.reserveProvide(from, "store", n).then(
-            async (reservation) => {
-              socket.write(frame(CHANNEL.RESPONSE, Buffer.from(JSON.stringify({ messages: Array.from({ length: n }, (_, i) => `history #${served + i}`) }))));
-              served += n;
-              await reservation.apply();
-              emit({ event: "served", id: config.id, peer: from, n, balance: swap.balance(from) });
-            },
-            (error: unknown) => {
-              const code = isChequeError(error) ? error.code : String(error);
-              emit({ event: "refused", id: config.id, peer: from, code, balance: swap.balance(from) });
-              if (!socket.destroyed) socket.end(frame(CHANNEL.RESPONSE, Buffer.from(JSON.stringify({ refused: code }))));
-            },
-          );
-        }
-      });
-      socket.on("close", () => peer !== undefined && swap.disconnected(peer));
-      socket.on("error", () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(config.port, "127.0.0.1", resolve));
-    emit({ event: "listening", id: config.id, port: config.port });
+    await node.handle(
+      HISTORY,
+      paidStreamHandler({
+        accounting: swap,
+        protocol: "store",
+        handle: async ({ stream, peer, charge }) => {
+          const lp = lpStream(stream);
+          const n = (await lp.read()).subarray()[0]!;
+          try {
+            await charge(n, async () => {
+              for (let i = 0; i < n; i++) await lp.write(new TextEncoder().encode(`history #${served + i}`));
+            });
+          } catch (error) {
+            emit({ event: "refused", id: config.id, peer: nameOf(peer), code: isChequeError(error) ? error.code : String(error), balance: swap().balance(peer) });
+            throw error;
+          }
+          served += n;
+          emit({ event: "served", id: config.id, peer: nameOf(peer), n, balance: swap().balance(peer) });
+          await stream.close();
+        },
+      }),
+    );
+    emit({ event: "listening", id: config.id, addr: node.getMultiaddrs()[0]!.toString() });
     // The orchestrator closes stdin when the round is over: report and stop.
     process.stdin.resume();
     await new Promise((resolve) => process.stdin.on("end", resolve));
-    await swap.idle();
-    emit({ event: "done", id: config.id, served, peers: swap.peers() });
-    server.close();
-    for (const s of sockets.values()) s.destroy();
-    await swap.close();
+    await swap().idle();
+    emit({ event: "done", id: config.id, served, peers: swap().peers().map((p) => ({ ...p, peer: nameOf(p.peer) })) });
+    await node.stop();
     await store.close();
     return;
   }
 
   // client or freeloader
-  const serverId = config.serverId!;
-  const socket = createConnection({ host: "127.0.0.1", port: config.serverPort! });
-  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-  sockets.set(serverId, socket);
-  const responses: Array<(value: { messages?: string[]; refused?: string }) => void> = [];
+  const server = ids.get(config.serverId!)!;
+  const serverId = server.toString();
   let closed = false;
-  socket.on("close", () => {
+  node.addEventListener("peer:disconnect", (e) => {
+    if (!e.detail.equals(server)) return;
     closed = true;
-    swap.disconnected(serverId);
-    for (const r of responses.splice(0)) r({ refused: "DISCONNECTED" });
+    for (const w of answered.splice(0)) w();
   });
-  socket.on("error", () => undefined);
-  onFrames(socket, (channel, payload) => {
-    if (channel === CHANNEL.SWAP) void swapInput(serverId, payload);
-    if (channel === CHANNEL.RESPONSE) responses.shift()?.(JSON.parse(payload.toString()) as { messages?: string[]; refused?: string });
-  });
-  socket.write(frame(CHANNEL.HELLO, Buffer.from(config.id)));
-  await swap.connect(serverId);
-  await swap.ready(serverId); // the server's handshake was accepted
+  await node.dial(multiaddr(config.serverAddr!));
+  await service.ready(server); // the server's handshake was accepted
 
+  const ask = async (n: number): Promise<number> => {
+    const stream = await node.dialProtocol(server, HISTORY);
+    const lp = lpStream(stream);
+    await lp.write(Uint8Array.of(n));
+    for (let i = 0; i < n; i++) await lp.read();
+    await stream.close();
+    return n;
+  };
   let received = 0;
   for (let round = 1; round <= config.rounds && !closed; round++) {
-    const consume = config.role === "client" ? await swap.reserveConsume(serverId, "store", config.batch) : undefined;
-    const answer = await new Promise<{ messages?: string[]; refused?: string }>((resolve) => {
-      responses.push(resolve);
-      socket.write(frame(CHANNEL.REQUEST, Buffer.from(JSON.stringify({ n: config.batch }))));
-    });
-    if (answer.messages === undefined) {
-      consume?.release();
-      emit({ event: "refused_by_server", id: config.id, round, code: answer.refused });
+    try {
+      received += config.role === "client" ? await paidRequest(swap(), serverId, "store", config.batch, () => ask(config.batch)) : await ask(config.batch);
+    } catch (error) {
+      emit({ event: "refused_by_server", id: config.id, round, code: isChequeError(error) ? error.code : "DISCONNECTED" });
       break;
     }
-    received += answer.messages.length;
-    await consume?.apply();
-    await swap.idle();
-    emit({ event: "round", id: config.id, round, received, balance: swap.balance(serverId), inflight: swap.peers()[0]?.paymentInFlight });
+    await swap().idle();
+    emit({ event: "round", id: config.id, round, received, balance: swap().balance(serverId), inflight: swap().peers()[0]?.paymentInFlight });
   }
-  await swap.idle();
+  await swap().idle();
   // The answer to our last payment, if one is in flight (or the connection closing).
-  while (!closed && swap.peers()[0]?.paymentInFlight !== undefined) {
-    await new Promise<void>((resolve) => {
-      answered.push(resolve);
-      socket.once("close", resolve);
-    });
-  }
-  emit({ event: "done", id: config.id, received, balance: swap.balance(serverId) });
-  socket.end();
-  await swap.close();
+  while (!closed && swap().peers()[0]?.paymentInFlight !== undefined) await new Promise<void>((resolve) => answered.push(resolve));
+  emit({ event: "done", id: config.id, received, balance: swap().balance(serverId) });
+  await node.stop();
   await store.close();
 }
 

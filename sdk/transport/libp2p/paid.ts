@@ -1,0 +1,93 @@
+/**
+ * Charging a host's request/response protocols through SWAP: each request reserves its units before it is served,
+ * books them once served, and gives them back if serving failed. Reservations count against the thresholds at
+ * once, so concurrent requests cannot take a peer past them.
+ */
+import type { Connection, Stream, StreamHandler } from "@libp2p/interface";
+
+import type { SwapAccounting } from "../../swap/engine.js";
+import type { SwapLogger } from "../../swap/metrics.js";
+
+/** What a paid handler gets for one request. */
+export interface PaidRequest {
+  stream: Stream;
+  connection: Connection;
+  /** The requesting peer (PeerId string): the ledger charged. */
+  peer: string;
+  /**
+   * Reserves `count` messages of the protocol, runs `serve`, and books them if it resolves or gives them back if it
+   * throws. Throws OUT_OF_BOUNDS (the peer was disconnected) or NOT_CONNECTED before serving anything.
+   */
+  charge<T>(count: number, serve: () => Promise<T>): Promise<T>;
+}
+
+/** Options of {@link paidStreamHandler}. */
+export interface PaidHandlerOptions {
+  /** The engine (a function, since the SWAP service opens it on start): `() => node.services.swap.accounting`. */
+  accounting: () => SwapAccounting;
+  /** The accounting protocol name, which picks the price (`prices[protocol]`). */
+  protocol: string;
+  /** Reads the request, and serves it inside `charge`. */
+  handle(request: PaidRequest): Promise<void>;
+  logger?: SwapLogger;
+}
+
+/**
+ * Wraps a libp2p stream handler so each request is charged to the requesting peer. A request that throws (the
+ * peer's debt would pass our disconnect threshold, or serving failed) has its stream aborted; units reserved for it
+ * and not served are given back.
+ *
+ * @example
+ * await node.handle("/vac/waku/store/2.0.0", paidStreamHandler({
+ *   accounting: () => node.services.swap.accounting, protocol: "store",
+ *   handle: async ({ stream, charge }) => {
+ *     const query = await readQuery(stream)
+ *     const page = lookUp(query)
+ *     await charge(page.length, () => writePage(stream, page))
+ *   },
+ * }))
+ */
+export function paidStreamHandler(options: PaidHandlerOptions): StreamHandler {
+  return async (stream, connection) => {
+    const peer = connection.remotePeer.toString();
+    const swap = options.accounting();
+    const charge = async <T>(count: number, serve: () => Promise<T>): Promise<T> => {
+      const reservation = await swap.reserveProvide(peer, options.protocol, count);
+      let served: T;
+      try {
+        served = await serve();
+      } catch (error) {
+        reservation.release();
+        throw error;
+      }
+      await reservation.apply();
+      return served;
+    };
+    try {
+      await options.handle({ stream, connection, peer, charge });
+    } catch (error) {
+      options.logger?.({ level: "warn", event: "paid_request_failed", peer, protocol: options.protocol, error: String(error).slice(0, 200) });
+      stream.abort(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+}
+
+/**
+ * The consumer's side: reserves what `count` messages of `protocol` from `peer` will cost (paying first if our
+ * debt calls for it), runs `ask`, and books the units if it resolves or gives them back if it throws.
+ *
+ * @throws ChequeError OVERDRAFT if we cannot pay in time; NOT_CONNECTED; whatever `ask` throws.
+ * @example const page = await paidRequest(swap, peer, "store", 20, () => queryStore(peer, query))
+ */
+export async function paidRequest<T>(swap: SwapAccounting, peer: string, protocol: string, count: number, ask: () => Promise<T>): Promise<T> {
+  const reservation = await swap.reserveConsume(peer, protocol, count);
+  let answer: T;
+  try {
+    answer = await ask();
+  } catch (error) {
+    reservation.release();
+    throw error;
+  }
+  await reservation.apply();
+  return answer;
+}

@@ -1,0 +1,336 @@
+/**
+ * SWAP as a js-libp2p service: `createLibp2p({ services: { swap: swapService({ accounting }) } })`.
+ *
+ * The service opens a {@link SwapAccounting} engine on start, with its hooks wired to libp2p: a peer's first
+ * connection → `connect`, its last one closing → `disconnected`, SWAP frames on `/vac/waku/swap/2.0.0-beta1` →
+ * `handle`, and the engine's `disconnect` → the peer's connections are closed (and, if it cools down, the
+ * connection gater refuses it until then, see {@link swapConnectionGater}). The peer is named by its PeerId
+ * string, which the Noise handshake proves, so no peer can reach another peer's ledger.
+ */
+import type { Connection, Libp2pEvents, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from "@libp2p/interface";
+
+import { ChequeError, isChequeError } from "../../errors.js";
+import { SwapAccounting, type SwapOptions } from "../../swap/engine.js";
+import type { SwapLogger } from "../../swap/metrics.js";
+import { CooldownTable } from "./cooldowns.js";
+import { readFrames } from "./inbox.js";
+import { Outbox } from "./outbox.js";
+
+/** The libp2p protocol id of Waku's SWAP specification. */
+export const SWAP_PROTOCOL = "/vac/waku/swap/2.0.0-beta1";
+
+/** Options of {@link swapService}. */
+export interface SwapServiceInit {
+  /** The engine's options, without hooks: the service provides them. */
+  accounting: Omit<SwapOptions, "hooks">;
+  /** The clock (unix ms) for the engine and the cool-downs; `Date.now` by default. */
+  now?: () => number;
+  /** The protocol id; {@link SWAP_PROTOCOL} by default. */
+  protocol?: string;
+  /** Longest SWAP frame accepted or sent, in bytes (FRAME_TOO_LARGE past it). Default 4,096. */
+  maxFrameBytes?: number;
+  /** How long a frame may wait and be written before it is dropped (ms). Default 10,000. */
+  sendTimeoutMs?: number;
+  /** Frames that may wait for one peer before new ones are dropped. Default 32. */
+  maxQueuedFrames?: number;
+  /** SWAP streams one connection may open to us at once (libp2p resets the rest). Default 2. */
+  maxInboundStreams?: number;
+}
+
+/** The libp2p components the service uses (a subset of what libp2p passes to services). */
+export interface SwapServiceComponents {
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>;
+    unhandle(protocol: string): Promise<void>;
+  };
+  connectionManager: {
+    getConnections(peerId?: PeerId): Connection[];
+  };
+  events: TypedEventTarget<Libp2pEvents>;
+}
+
+/** The transport's own counters (the engine's are in `accounting.metrics`). */
+export interface SwapTransportStats {
+  framesIn: number;
+  framesOut: number;
+  /** Frames dropped on the way out (backlog, deadline, closed stream). */
+  undeliverable: number;
+  /** Inbound frames refused for their length; the sender's connections were closed. */
+  oversized: number;
+  /** Peers refused at `connect` because they were cooling down. */
+  refusedCoolingDown: number;
+}
+
+interface Link {
+  id: PeerId;
+  outbox: Outbox;
+  inbound: Set<Stream>;
+  /** Settles when the engine's `connect` for this link is done (whatever its outcome). */
+  connected: Promise<void>;
+}
+
+/**
+ * The SWAP service of one libp2p node. Get it as `node.services.swap`; its engine is `accounting` while started.
+ */
+export class SwapService implements Startable {
+  readonly [Symbol.toStringTag] = "@swap-chequebook/libp2p";
+  readonly protocol: string;
+  readonly stats: SwapTransportStats = { framesIn: 0, framesOut: 0, undeliverable: 0, oversized: 0, refusedCoolingDown: 0 };
+  readonly #c: SwapServiceComponents;
+  readonly #init: SwapServiceInit;
+  readonly #now: () => number;
+  readonly #maxFrame: number;
+  readonly #cooldowns: CooldownTable;
+  readonly #links = new Map<string, Link>();
+  /** Per peer, the tail of its connect/disconnected calls, so they reach the engine in order. */
+  readonly #order = new Map<string, Promise<void>>();
+  readonly #tasks = new Set<Promise<unknown>>();
+  #engine: SwapAccounting | undefined;
+  #log: SwapLogger = () => undefined;
+  #running = false;
+
+  constructor(components: SwapServiceComponents, init: SwapServiceInit) {
+    this.#c = components;
+    this.#init = init;
+    this.protocol = init.protocol ?? SWAP_PROTOCOL;
+    this.#now = init.now ?? Date.now;
+    this.#maxFrame = init.maxFrameBytes ?? 4096;
+    this.#cooldowns = new CooldownTable({ now: this.#now });
+  }
+
+  /** The accounting engine. @throws Error if the service is not started. */
+  get accounting(): SwapAccounting {
+    if (this.#engine === undefined) throw new Error("the SWAP service is not started");
+    return this.#engine;
+  }
+
+  /**
+   * Resolves once `peer` is connected and its SWAP handshake was accepted: the engine's `ready`, after the service
+   * has registered the connection.
+   *
+   * @throws ChequeError NOT_CONNECTED (no connection, or it closed), PEER_REFUSED, PEER_COOLING_DOWN, TIMEOUT.
+   */
+  async ready(peer: PeerId, options: { timeoutMs?: number } = {}): Promise<void> {
+    const link = this.#links.get(peer.toString());
+    if (link === undefined) throw new ChequeError("NOT_CONNECTED", `${peer.toString()} is not connected`, { details: { peer: peer.toString() } });
+    await link.connected;
+    if (this.#cooldowns.has(peer.toString())) {
+      throw new ChequeError("PEER_COOLING_DOWN", `${peer.toString()} is cooling down`, { details: { peer: peer.toString() } });
+    }
+    await this.accounting.ready(peer.toString(), options);
+  }
+
+  /** Whether `peer` is cooling down (the connection gater asks). */
+  coolingDown(peer: PeerId): boolean {
+    return this.#cooldowns.has(peer.toString());
+  }
+
+  /** Open SWAP streams (inbound and outbound), all or to one peer, for tests and dashboards. */
+  openStreams(peer?: PeerId): Stream[] {
+    const out: Stream[] = [];
+    for (const l of this.#links.values()) {
+      if (peer !== undefined && !l.id.equals(peer)) continue;
+      out.push(...l.inbound);
+      if (l.outbox.stream !== undefined) out.push(l.outbox.stream);
+    }
+    return out.filter((s) => s.status === "open");
+  }
+
+  async start(): Promise<void> {
+    const a = this.#init.accounting;
+    this.#log = a.logger ?? (() => undefined);
+    this.#engine = await SwapAccounting.open({
+      ...a,
+      hooks: {
+        send: (peer, bytes) => this.#send(peer, bytes),
+        disconnect: (peer, reason) => this.#hangUp(peer, reason),
+        now: this.#now,
+      },
+    });
+    for (const p of this.#engine.peers()) this.#cooldowns.set(p.peer, p.cooldownUntil);
+    await this.#c.registrar.handle(this.protocol, (stream, connection) => this.#onStream(stream, connection), {
+      maxInboundStreams: this.#init.maxInboundStreams ?? 2,
+      maxOutboundStreams: 2,
+    });
+    this.#c.events.addEventListener("peer:connect", this.#onConnect);
+    this.#c.events.addEventListener("peer:disconnect", this.#onDisconnect);
+    this.#running = true;
+    // Peers connected before we started.
+    for (const conn of this.#c.connectionManager.getConnections()) this.#link(conn.remotePeer);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#c.events.removeEventListener("peer:connect", this.#onConnect);
+    this.#c.events.removeEventListener("peer:disconnect", this.#onDisconnect);
+    await this.#c.registrar.unhandle(this.protocol).catch(() => undefined);
+    for (const peer of [...this.#links.keys()]) this.#unlink(peer);
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    await this.#engine?.close();
+    this.#engine = undefined;
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#tasks.add(work);
+    void work.then(
+      () => this.#tasks.delete(work),
+      () => this.#tasks.delete(work),
+    );
+    return work;
+  }
+
+  /** Runs `step` after every earlier connect/disconnected of `peer`. */
+  #inOrder(peer: string, step: () => Promise<void>): Promise<void> {
+    const run = (this.#order.get(peer) ?? Promise.resolve()).then(step);
+    const tail = run.catch(() => undefined);
+    this.#order.set(peer, tail);
+    void tail.then(() => {
+      if (this.#order.get(peer) === tail) this.#order.delete(peer);
+    });
+    return this.#track(tail);
+  }
+
+  readonly #onConnect = (event: CustomEvent<PeerId>): void => {
+    this.#link(event.detail);
+  };
+
+  readonly #onDisconnect = (event: CustomEvent<PeerId>): void => {
+    this.#unlink(event.detail.toString());
+  };
+
+  #link(id: PeerId): Link {
+    const peer = id.toString();
+    const known = this.#links.get(peer);
+    if (known !== undefined) return known;
+    const outbox = new Outbox({
+      peer,
+      protocol: this.protocol,
+      maxFrameBytes: this.#maxFrame,
+      sendTimeoutMs: this.#init.sendTimeoutMs ?? 10_000,
+      maxQueued: this.#init.maxQueuedFrames ?? 32,
+      connection: () => this.#c.connectionManager.getConnections(id).find((c) => c.status === "open"),
+      onUndeliverable: (reason, error) => {
+        this.stats.undeliverable++;
+        this.#log({ level: "warn", event: "swap_frame_undeliverable", peer, reason, error: String(error ?? "").slice(0, 200) });
+      },
+    });
+    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve() };
+    this.#links.set(peer, link);
+    link.connected = this.#inOrder(peer, async () => {
+      const engine = this.#engine;
+      if (engine === undefined || this.#links.get(peer) !== link) return;
+      try {
+        await engine.connect(peer);
+      } catch (error) {
+        if (isChequeError(error, "PEER_COOLING_DOWN")) {
+          this.stats.refusedCoolingDown++;
+          this.#cooldowns.set(peer, Number(error.details["cooldownUntil"] ?? 0));
+          await this.#closeConnections(link.id);
+        } else {
+          this.#log({ level: "warn", event: "swap_connect_failed", peer, error: String(error).slice(0, 200) });
+        }
+      }
+    });
+    return link;
+  }
+
+  #unlink(peer: string): void {
+    const link = this.#links.get(peer);
+    if (link === undefined) return;
+    this.#links.delete(peer);
+    for (const s of link.inbound) s.abort(new Error("SWAP link closed"));
+    link.inbound.clear();
+    void this.#track(link.outbox.close());
+    void this.#inOrder(peer, async () => {
+      this.#engine?.disconnected(peer);
+    });
+  }
+
+  async #send(peer: string, bytes: Uint8Array): Promise<void> {
+    const link = this.#links.get(peer);
+    if (link === undefined || !this.#running) throw new Error(`no libp2p connection to ${peer}`);
+    await link.outbox.send(bytes);
+    this.stats.framesOut++;
+  }
+
+  /** The engine's disconnect hook: remember a cool-down for the gater, close every connection to the peer. */
+  async #hangUp(peer: string, reason: string): Promise<void> {
+    const until = this.#engine?.peers().find((p) => p.peer === peer)?.cooldownUntil ?? 0;
+    this.#cooldowns.set(peer, until);
+    const link = this.#links.get(peer);
+    this.#log({ level: "info", event: "swap_hang_up", peer, reason });
+    if (link !== undefined) await this.#closeConnections(link.id);
+  }
+
+  /** Closes every connection to `id`; one that does not close gracefully in time is aborted. */
+  #closeConnections(id: PeerId): Promise<void> {
+    const conns = this.#c.connectionManager.getConnections(id);
+    return this.#track(
+      Promise.all(
+        conns.map(async (c) => {
+          const controller = new AbortController();
+          const timer = setTimeout(() => controller.abort(new Error("close timeout")), this.#init.sendTimeoutMs ?? 10_000);
+          try {
+            await c.close({ signal: controller.signal });
+          } catch (error) {
+            c.abort(error instanceof Error ? error : new Error(String(error)));
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      ).then(() => undefined),
+    );
+  }
+
+  #onStream(stream: Stream, connection: Connection): void {
+    if (!this.#running || this.#engine === undefined) {
+      stream.abort(new Error("SWAP service not running"));
+      return;
+    }
+    const peer = connection.remotePeer.toString();
+    const link = this.#link(connection.remotePeer);
+    // One reader per peer: a newer stream replaces the older one.
+    for (const old of link.inbound) old.abort(new Error("replaced by a newer SWAP stream"));
+    link.inbound.clear();
+    link.inbound.add(stream);
+    const engine = this.#engine;
+    void this.#track(
+      readFrames({
+        stream,
+        maxFrameBytes: this.#maxFrame,
+        ready: link.connected,
+        onFrame: async (frame) => {
+          this.stats.framesIn++;
+          if (this.#links.get(peer) !== link) return;
+          try {
+            await engine.handle(peer, frame);
+          } catch (error) {
+            // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
+            if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
+          }
+        },
+        onOversized: async (length) => {
+          this.stats.oversized++;
+          this.#log({ level: "warn", event: "swap_frame_too_large", peer, length, max: this.#maxFrame });
+          await this.#closeConnections(connection.remotePeer);
+        },
+      }).finally(() => link.inbound.delete(stream)),
+    );
+  }
+}
+
+/**
+ * The libp2p service factory.
+ *
+ * @example
+ * const node = await createLibp2p({
+ *   transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()],
+ *   connectionGater: swapConnectionGater(() => node.services.swap),
+ *   services: { swap: swapService({ accounting: { config: { phase: "mock" }, ledger: new MemoryLedgerStore() } }) },
+ * })
+ * await node.services.swap.accounting.ready(peerId.toString())
+ */
+export function swapService(init: SwapServiceInit): (components: SwapServiceComponents) => SwapService {
+  return (components) => new SwapService(components, init);
+}
