@@ -30,6 +30,7 @@ import {
   type SwapLogEvent,
 } from "../../sdk/index.js";
 import { ID, Life, ModelChain, modelIssuer, modelReceiver, modelVerifier } from "./adversary.js";
+import { seeded } from "../helpers/random.js";
 
 /**
  * Where the worker can be frozen (and killed): a cheque's write-ahead record committed but the cheque not yet
@@ -64,15 +65,6 @@ export const dbPath = (dir: string, side: Side) => join(dir, `${side}.db`);
 /** Written synchronously (pipes are, on Linux): the line is out before the next step starts. */
 const line = (text: string) => process.stdout.write(text + "\n");
 
-function seeded(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]!) as LedgerWorkerConfig;

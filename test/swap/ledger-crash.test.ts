@@ -22,20 +22,12 @@ import { expect } from "chai";
 
 import { SqliteChequeStore, SqliteLedgerStore, type PeerLedger } from "../../sdk/index.js";
 import { HOLD_POINTS, MAX_STEP, SIDES, dbPath, type LedgerWorkerConfig, type Side } from "./ledger-crash-worker.js";
+import { seeded } from "../helpers/random.js";
 
 /** Fixed in CI; `LEDGER_CRASH_SEED=<n>` explores other kill points. */
 const SEED = Number(process.env.LEDGER_CRASH_SEED ?? 0x1ed9e5);
 const RANDOM_KILLS = 4;
 
-function seeded(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 interface Kill {
   /** Kill once the worker printed this many lines (after a delay below `maxDelayMs`), or when it says HOLD. */
