@@ -22,7 +22,7 @@ describe("x402 cheque paywall: requests outside the paid routes", function () {
     server = undefined;
   });
 
-  it("does not run the paid handler for a method or path no route prices, unless an unpaid handler is given", async function () {
+  it("answers 404 to a method or path no route prices instead of running the paid handler for free", async function () {
     server = await startServer(f);
     const base = new URL(server.url);
     const attempts: Array<{ method: string; path: string }> = [
