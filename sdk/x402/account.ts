@@ -10,7 +10,8 @@
  * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
  * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
  * checked locally (ECDSA, beneficiary, chain) and must not have been seen before. Work for one chequebook is
- * serialised; chequebooks run concurrently.
+ * serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
+ * paywalls in a process) share the serialisation, reservations and replay windows, and must share the ledger.
  */
 import type { FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
@@ -44,6 +45,32 @@ interface Window {
   seen: Set<bigint>;
 }
 
+/** What accounts must share when they front one cheque store for one beneficiary (see {@link ChequeAccounts}). */
+interface SharedState {
+  ledger: ChargeLedger;
+  mutex: KeyedMutex;
+  reserved: Map<string, bigint>;
+  windows: Map<string, Window>;
+  paidOut: Map<string, bigint>;
+}
+
+/** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
+const shared = new WeakMap<ChequeStore, Map<string, SharedState>>();
+
+function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger): SharedState {
+  let byPayee = shared.get(store);
+  if (byPayee === undefined) shared.set(store, (byPayee = new Map()));
+  const key = beneficiary.toLowerCase();
+  let state = byPayee.get(key);
+  if (state === undefined) {
+    state = { ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
+    byPayee.set(key, state);
+  } else if (state.ledger !== ledger) {
+    throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
+  }
+  return state;
+}
+
 /**
  * Local verification and accounting of `cheque` payments for one beneficiary (see the module comment).
  *
@@ -58,17 +85,28 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #store: ChequeStore;
   readonly #ledger: ChargeLedger;
   readonly #replayWindow: number;
-  readonly #mutex = new KeyedMutex();
-  readonly #reserved = new Map<string, bigint>();
-  readonly #windows = new Map<string, Window>();
-  readonly #paidOut = new Map<string, bigint>();
+  readonly #mutex: KeyedMutex;
+  readonly #reserved: Map<string, bigint>;
+  readonly #windows: Map<string, Window>;
+  readonly #paidOut: Map<string, bigint>;
 
+  /**
+   * Accounts built on the same cheque store object for the same beneficiary share their serialisation,
+   * reservations and replay windows (two paywalls in one process stay one account per payer).
+   *
+   * @throws ChequeError INVALID_ARGUMENT if another account uses this store for this beneficiary with another ledger.
+   */
   constructor(options: ChequeAccountsOptions) {
     this.#verifier = options.verifier;
     this.#store = options.store;
     this.#ledger = options.ledger;
     this.#replayWindow = options.replayWindow ?? 1024;
     this.network = eip155Network(options.verifier.chainId);
+    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger);
+    this.#mutex = state.mutex;
+    this.#reserved = state.reserved;
+    this.#windows = state.windows;
+    this.#paidOut = state.paidOut;
   }
 
   /** Our address: the payee announced in requirements. */
