@@ -180,10 +180,11 @@ export class ChequeAccounts implements FacilitatorClient {
   async resyncFor(payload: unknown): Promise<ChequeResync | undefined> {
     try {
       const { cheque } = readChequePayload(payload);
-      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
+      // Local first: a chequebook we hold nothing from costs no call to the node.
       const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
       if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
+      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
+      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
       return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
     } catch {
       return undefined;
