@@ -47,6 +47,8 @@ interface Window {
 
 /** What accounts must share when they front one cheque store for one beneficiary (see {@link ChequeAccounts}). */
 interface SharedState {
+  /** How many open accounts use it; it is forgotten when the last one closes. */
+  users: number;
   ledger: ChargeLedger;
   mutex: KeyedMutex;
   reserved: Map<string, bigint>;
@@ -63,12 +65,22 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
   const key = beneficiary.toLowerCase();
   let state = byPayee.get(key);
   if (state === undefined) {
-    state = { ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
+    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
     byPayee.set(key, state);
   } else if (state.ledger !== ledger) {
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
   }
+  state.users++;
   return state;
+}
+
+function releaseSharedState(store: ChequeStore, beneficiary: string): void {
+  const byPayee = shared.get(store);
+  const key = beneficiary.toLowerCase();
+  const state = byPayee?.get(key);
+  if (state === undefined || --state.users > 0) return;
+  byPayee!.delete(key);
+  if (byPayee!.size === 0) shared.delete(store);
 }
 
 /**
@@ -89,6 +101,7 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #reserved: Map<string, bigint>;
   readonly #windows: Map<string, Window>;
   readonly #paidOut: Map<string, bigint>;
+  #closed = false;
 
   /**
    * Accounts built on the same cheque store object for the same beneficiary share their serialisation,
@@ -107,6 +120,16 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#reserved = state.reserved;
     this.#windows = state.windows;
     this.#paidOut = state.paidOut;
+  }
+
+  /**
+   * Stops sharing this account's in-memory state (reservations, replay windows) with accounts built later on the same
+   * store, as a process exit would; requests in flight finish against it. Call it when the server stops. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseSharedState(this.#store, this.#verifier.beneficiary);
   }
 
   /** Our address: the payee announced in requirements. */

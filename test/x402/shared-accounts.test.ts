@@ -63,4 +63,12 @@ describe("x402 cheque accounts sharing one store", function () {
     expect(error).to.be.instanceOf(ChequeError);
     expect((error as ChequeError).code).to.equal("INVALID_ARGUMENT");
   });
+
+  it("forgets the shared state when the last account on the store closes (a restart starts with no memory)", function () {
+    const store = new MemoryChequeStore();
+    const first = new ChequeAccounts({ verifier: verifierFor(f, store), store, ledger: new MemoryChargeLedger() });
+    first.close();
+    first.close();
+    expect(() => new ChequeAccounts({ verifier: verifierFor(f, store), store, ledger: new MemoryChargeLedger() })).to.not.throw();
+  });
 });
