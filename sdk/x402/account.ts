@@ -5,7 +5,9 @@
  * The account of a chequebook is: the best cheque held (H, in the cheque store), what was charged for requests
  * served (K, in the charge ledger) and what is reserved for requests being served (R, in memory). A request priced
  * p is admitted when the cheque it carries is valid and not seen before, and H - K - R >= p after it; then p is
- * reserved. When the handler succeeded, `settle` moves p from R to K (durably); when it failed, `release` frees it.
+ * reserved. When the handler succeeded, `settle` moves p from R to K and records the cheque's value as used, in one
+ * durable ledger write; when it failed, `release` frees it. Values seen are remembered in memory (a window of
+ * `replayWindow` per chequebook); after a restart the window starts from the values the ledger recorded.
  * So K <= H always: the server never serves more than the cheques it holds pay for. A cheque above H is verified in
  * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
  * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
@@ -161,7 +163,7 @@ export class ChequeAccounts implements FacilitatorClient {
     const book = cheque.chequebook;
     return this.#mutex.run(book, async () => {
       this.#unreserve(book, price);
-      const charged = await this.#ledger.charge(book, price);
+      const charged = await this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow });
       const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
@@ -226,9 +228,10 @@ export class ChequeAccounts implements FacilitatorClient {
   async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
     const book = cheque.chequebook;
     const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
-    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart,
-    // every cheque up to the best one held counts as used.
-    const window = this.#windows.get(book) ?? { floor: held, seen: new Set<bigint>() };
+    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart it
+    // starts from the values the ledger recorded as charged: a replay is refused, a cheque never used (overtaken by
+    // a later one of the client's concurrent requests) is served from the credit.
+    const window = this.#windows.get(book) ?? (await this.#restoredWindow(book));
     const value = cheque.cumulativePayout;
     if (value <= window.floor || window.seen.has(value)) {
       throw new ChequeError("STALE_CHEQUE", `the cheque (${value}) was used already: replayed`, { details: { chequebook: book, offered: value, held } });
@@ -261,6 +264,13 @@ export class ChequeAccounts implements FacilitatorClient {
     if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
       throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
     }
+  }
+
+  async #restoredWindow(book: string): Promise<Window> {
+    const used = await this.#ledger.used(book);
+    const window = { floor: used.floor, seen: new Set(used.values) };
+    this.#trim(window);
+    return window;
   }
 
   #trim(window: Window): void {
