@@ -5,12 +5,15 @@
  * The account of a chequebook is: the best cheque held (H, in the cheque store), what was charged for requests
  * served (K, in the charge ledger) and what is reserved for requests being served (R, in memory). A request priced
  * p is admitted when the cheque it carries is valid and not seen before, and H - K - R >= p after it; then p is
- * reserved. When the handler succeeded, `settle` moves p from R to K (durably); when it failed, `release` frees it.
+ * reserved. When the handler succeeded, `settle` moves p from R to K and records the cheque's value as used, in one
+ * durable ledger write; when it failed, `release` frees it. Values seen are remembered in memory (a window of
+ * `replayWindow` per chequebook); after a restart the window starts from the values the ledger recorded.
  * So K <= H always: the server never serves more than the cheques it holds pay for. A cheque above H is verified in
  * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
  * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
  * checked locally (ECDSA, beneficiary, chain) and must not have been seen before. Work for one chequebook is
- * serialised; chequebooks run concurrently.
+ * serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
+ * paywalls in a process) share the serialisation, reservations and replay windows, and must share the ledger.
  */
 import type { FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
@@ -44,6 +47,44 @@ interface Window {
   seen: Set<bigint>;
 }
 
+/** What accounts must share when they front one cheque store for one beneficiary (see {@link ChequeAccounts}). */
+interface SharedState {
+  /** How many open accounts use it; it is forgotten when the last one closes. */
+  users: number;
+  ledger: ChargeLedger;
+  mutex: KeyedMutex;
+  reserved: Map<string, bigint>;
+  windows: Map<string, Window>;
+  paidOut: Map<string, bigint>;
+}
+
+/** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
+const shared = new WeakMap<ChequeStore, Map<string, SharedState>>();
+
+function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger): SharedState {
+  let byPayee = shared.get(store);
+  if (byPayee === undefined) shared.set(store, (byPayee = new Map()));
+  const key = beneficiary.toLowerCase();
+  let state = byPayee.get(key);
+  if (state === undefined) {
+    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
+    byPayee.set(key, state);
+  } else if (state.ledger !== ledger) {
+    throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
+  }
+  state.users++;
+  return state;
+}
+
+function releaseSharedState(store: ChequeStore, beneficiary: string): void {
+  const byPayee = shared.get(store);
+  const key = beneficiary.toLowerCase();
+  const state = byPayee?.get(key);
+  if (state === undefined || --state.users > 0) return;
+  byPayee!.delete(key);
+  if (byPayee!.size === 0) shared.delete(store);
+}
+
 /**
  * Local verification and accounting of `cheque` payments for one beneficiary (see the module comment).
  *
@@ -58,17 +99,39 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #store: ChequeStore;
   readonly #ledger: ChargeLedger;
   readonly #replayWindow: number;
-  readonly #mutex = new KeyedMutex();
-  readonly #reserved = new Map<string, bigint>();
-  readonly #windows = new Map<string, Window>();
-  readonly #paidOut = new Map<string, bigint>();
+  readonly #mutex: KeyedMutex;
+  readonly #reserved: Map<string, bigint>;
+  readonly #windows: Map<string, Window>;
+  readonly #paidOut: Map<string, bigint>;
+  #closed = false;
 
+  /**
+   * Accounts built on the same cheque store object for the same beneficiary share their serialisation,
+   * reservations and replay windows (two paywalls in one process stay one account per payer).
+   *
+   * @throws ChequeError INVALID_ARGUMENT if another account uses this store for this beneficiary with another ledger.
+   */
   constructor(options: ChequeAccountsOptions) {
     this.#verifier = options.verifier;
     this.#store = options.store;
     this.#ledger = options.ledger;
     this.#replayWindow = options.replayWindow ?? 1024;
     this.network = eip155Network(options.verifier.chainId);
+    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger);
+    this.#mutex = state.mutex;
+    this.#reserved = state.reserved;
+    this.#windows = state.windows;
+    this.#paidOut = state.paidOut;
+  }
+
+  /**
+   * Stops sharing this account's in-memory state (reservations, replay windows) with accounts built later on the same
+   * store, as a process exit would; requests in flight finish against it. Call it when the server stops. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseSharedState(this.#store, this.#verifier.beneficiary);
   }
 
   /** Our address: the payee announced in requirements. */
@@ -100,7 +163,7 @@ export class ChequeAccounts implements FacilitatorClient {
     const book = cheque.chequebook;
     return this.#mutex.run(book, async () => {
       this.#unreserve(book, price);
-      const charged = await this.#ledger.charge(book, price);
+      const charged = await this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow });
       const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
@@ -142,10 +205,11 @@ export class ChequeAccounts implements FacilitatorClient {
   async resyncFor(payload: unknown): Promise<ChequeResync | undefined> {
     try {
       const { cheque } = readChequePayload(payload);
-      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
+      // Local first: a chequebook we hold nothing from costs no call to the node.
       const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
       if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
+      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
+      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
       return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
     } catch {
       return undefined;
@@ -164,9 +228,10 @@ export class ChequeAccounts implements FacilitatorClient {
   async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
     const book = cheque.chequebook;
     const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
-    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart,
-    // every cheque up to the best one held counts as used.
-    const window = this.#windows.get(book) ?? { floor: held, seen: new Set<bigint>() };
+    // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart it
+    // starts from the values the ledger recorded as charged: a replay is refused, a cheque never used (overtaken by
+    // a later one of the client's concurrent requests) is served from the credit.
+    const window = this.#windows.get(book) ?? (await this.#restoredWindow(book));
     const value = cheque.cumulativePayout;
     if (value <= window.floor || window.seen.has(value)) {
       throw new ChequeError("STALE_CHEQUE", `the cheque (${value}) was used already: replayed`, { details: { chequebook: book, offered: value, held } });
@@ -199,6 +264,13 @@ export class ChequeAccounts implements FacilitatorClient {
     if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
       throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
     }
+  }
+
+  async #restoredWindow(book: string): Promise<Window> {
+    const used = await this.#ledger.used(book);
+    const window = { floor: used.floor, seen: new Set(used.values) };
+    this.#trim(window);
+    return window;
   }
 
   #trim(window: Window): void {

@@ -8,15 +8,20 @@
  *   needs no facilitator per request;
  * - `settle`: cashes the cheque on chain: as a relayer when the payload carries the beneficiary's cash-out
  *   authorisation (`payload.cashout`: `{ authorisation, recipient, callerPayout }`, callerPayout a decimal
- *   string), taking `callerPayout`; else directly, when the facilitator's signer is the beneficiary;
+ *   string), taking `callerPayout`; else directly, when the facilitator's signer is the beneficiary. It checks
+ *   again, serialised per chequebook with the cash-out, that what the cheque adds to what the chequebook has paid
+ *   out covers the price: two payments verified together (the second adding less than the price to the first)
+ *   are not both settled;
  * - `supported`: the scheme on our chain, with the trusted factories in `extra`.
  */
 import type { Signer, Provider } from "ethers";
 import type { Network, PaymentPayload, PaymentRequirements, SchemeNetworkFacilitator, SettleResponse, VerifyResponse } from "@x402/core/types";
 
 import { ChequeCasher } from "../beneficiary/cashout.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeVerifier, type SolvencyOptions, type VerifierLimits } from "../beneficiary/verify.js";
 import { ChequeError } from "../errors.js";
+import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { ChequePaymentRefused, priceOf, readChequePayload, refusalOf } from "./payload.js";
@@ -52,6 +57,7 @@ export class ChequeFacilitator implements SchemeNetworkFacilitator {
   readonly #o: ChequeFacilitatorOptions;
   readonly #factories: string[];
   readonly #verifiers = new Map<string, ChequeVerifier>();
+  readonly #settling = new KeyedMutex();
   #signerAddress: string | undefined;
 
   constructor(options: ChequeFacilitatorOptions) {
@@ -86,33 +92,40 @@ export class ChequeFacilitator implements SchemeNetworkFacilitator {
   /** Cashes the cheque (see the module comment). Never throws: a failure is `success: false` with its code. */
   async settle(payload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
     try {
-      const { cheque, chainId } = this.#read(payload, requirements);
+      const { cheque, chainId, price } = this.#read(payload, requirements);
       const signer = this.#o.signer;
       if (signer === undefined) throw new ChequeError("INVALID_ARGUMENT", "this facilitator has no signer: it verifies only");
-      const verified = await this.#verifierFor(requirements.payTo).verify(cheque, { previous: 0n, chainId });
-      const casher = new ChequeCasher({ signer, store: this.#o.store, beneficiary: cheque.beneficiary, gasCostInToken: this.#o.gasCostInToken ?? (() => 0n) });
-      const relay = (payload.payload as { cashout?: { authorisation?: unknown; recipient?: unknown; callerPayout?: unknown } }).cashout;
-      let result;
-      if (relay !== undefined) {
-        result = await casher.cashOutFor({
-          cheque: verified.cheque,
-          authorisation: String(relay.authorisation),
-          recipient: toAddress(relay.recipient, "cashout.recipient"),
-          callerPayout: toUint256(relay.callerPayout, "cashout.callerPayout"),
-        });
-      } else {
-        if (toAddress(await signer.getAddress(), "signer") !== cheque.beneficiary) {
-          throw new ChequeError("INVALID_ARGUMENT", "only the beneficiary cashes without a cash-out authorisation");
-        }
-        const held = await this.#o.store.getReceived(cheque.chequebook, cheque.beneficiary);
-        if (held === undefined || held.cheque.cumulativePayout < cheque.cumulativePayout) await this.#o.store.putReceived(verified.cheque);
-        result = await casher.cashOut(cheque.chequebook);
-      }
-      return { success: true, transaction: result.txHash, network: this.network, payer: cheque.chequebook, amount: result.paid.toString(), extra: { bounced: result.bounced, stillOwed: result.stillOwed.toString(), callerPayout: result.callerPayout.toString() } };
+      return await this.#settling.run(cheque.chequebook, () => this.#settle(payload, requirements, signer, cheque, chainId, price));
     } catch (error) {
       const { code, message } = refusalOf(error);
       return { success: false, errorReason: code, errorMessage: message, transaction: "", network: this.network };
     }
+  }
+
+  async #settle(payload: PaymentPayload, requirements: PaymentRequirements, signer: Signer, cheque: SignedCheque, chainId: bigint, price: bigint): Promise<SettleResponse> {
+    const verified = await this.#verifierFor(requirements.payTo).verify(cheque, { previous: 0n, chainId });
+    if (verified.increment < price) {
+      throw new ChequePaymentRefused("UNDERPAID", `the cheque adds ${verified.increment} to what the chequebook paid out, less than the price ${price}`);
+    }
+    const casher = new ChequeCasher({ signer, store: this.#o.store, beneficiary: cheque.beneficiary, gasCostInToken: this.#o.gasCostInToken ?? (() => 0n) });
+    const relay = (payload.payload as { cashout?: { authorisation?: unknown; recipient?: unknown; callerPayout?: unknown } }).cashout;
+    let result;
+    if (relay !== undefined) {
+      result = await casher.cashOutFor({
+        cheque: verified.cheque,
+        authorisation: String(relay.authorisation),
+        recipient: toAddress(relay.recipient, "cashout.recipient"),
+        callerPayout: toUint256(relay.callerPayout, "cashout.callerPayout"),
+      });
+    } else {
+      if (toAddress(await signer.getAddress(), "signer") !== cheque.beneficiary) {
+        throw new ChequeError("INVALID_ARGUMENT", "only the beneficiary cashes without a cash-out authorisation");
+      }
+      const held = await this.#o.store.getReceived(cheque.chequebook, cheque.beneficiary);
+      if (held === undefined || held.cheque.cumulativePayout < cheque.cumulativePayout) await this.#o.store.putReceived(verified.cheque);
+      result = await casher.cashOut(cheque.chequebook);
+    }
+    return { success: true, transaction: result.txHash, network: this.network, payer: cheque.chequebook, amount: result.paid.toString(), extra: { bounced: result.bounced, stillOwed: result.stillOwed.toString(), callerPayout: result.callerPayout.toString() } };
   }
 
   /** Learns the signer's address for `getSigners`; call once after construction if a signer is set. */

@@ -3,6 +3,11 @@
  * unpaid request, the handler run for a verified one, and PAYMENT-RESPONSE once it succeeded and was charged.
  * The handler returns its response instead of writing it, so that nothing is sent (or charged) before it is known
  * to have succeeded: a status of 400 or more, or a throw, releases the payment.
+ *
+ * The paid handler runs only for a request that matched a priced route (method and path) and was verified. A
+ * request no route prices (another method, such as `POST` on a `GET` route, or another path) gets a 404, unless an
+ * `unpaid` handler is given: handlers commonly ignore the request line, and running the paid one for it would
+ * serve the resource for free.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -42,13 +47,14 @@ function send(res: ServerResponse, r: HTTPResponseInstructions | PaidResponse, e
 
 /**
  * Wraps `handler` in an x402 paywall for `routes` (e.g. `{ "GET /data": { accepts: { scheme: "cheque", ... } } }`).
+ * `handler` serves only paid requests on those routes; `unpaid`, if given, serves every other request (default: 404).
  *
  * @returns the request listener and `initialize`, to await before listening.
  * @example
  * const paywall = chequePaywall({ server: chequeResourceServer(...), routes, handler })
  * await paywall.initialize(); http.createServer(paywall.listener).listen(0, "127.0.0.1")
  */
-export function chequePaywall(args: { server: x402ResourceServer; routes: RoutesConfig; handler: PaidHandler }): {
+export function chequePaywall(args: { server: x402ResourceServer; routes: RoutesConfig; handler: PaidHandler; unpaid?: PaidHandler }): {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   initialize: () => Promise<void>;
 } {
@@ -59,7 +65,7 @@ export function chequePaywall(args: { server: x402ResourceServer; routes: Routes
     const context = { adapter, path: adapter.getPath(), method: adapter.getMethod(), ...(paymentHeader === undefined ? {} : { paymentHeader }) };
     const result = await http.processHTTPRequest(context);
     if (result.type === "payment-error") return send(res, result.response);
-    if (result.type === "no-payment-required") return send(res, await args.handler(req));
+    if (result.type === "no-payment-required") return send(res, args.unpaid === undefined ? { status: 404, body: "not found" } : await args.unpaid(req));
     let response: PaidResponse;
     try {
       response = await args.handler(req);

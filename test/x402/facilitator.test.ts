@@ -65,6 +65,31 @@ describe("x402 cheque scheme: facilitator", function () {
     expect(await f.token.balanceOf(f.caller.address)).to.equal(callerBefore + fee);
   });
 
+  it("settles only what covers the price when it settles: two payments verified together are not both settled for one price and a wei", async function () {
+    // The x402 flow verifies before the handler and settles after it; a hostile client verifies two requests at once,
+    // the second with a cheque adding one wei to the first. Property: prices of the settled payments <= cashed.
+    const facilitator = await facilitatorFor(f.beneficiary);
+    const before = await f.token.balanceOf(f.beneficiary.address);
+    const first = payloadOf(await cheque(f, PRICE));
+    const second = payloadOf(await cheque(f, PRICE + 1n));
+    expect(await facilitator.verify(first, requirements)).to.include({ isValid: true });
+    expect(await facilitator.verify(second, requirements)).to.include({ isValid: true });
+    let settledPrices = 0n;
+    for (const p of [first, second]) if ((await facilitator.settle(p, requirements)).success) settledPrices += PRICE;
+    const cashed = (await f.token.balanceOf(f.beneficiary.address)) - before;
+    expect(settledPrices <= cashed, `settled ${settledPrices} <= cashed ${cashed}`).to.equal(true);
+  });
+
+  it("settles concurrent payments for no more prices than it cashed", async function () {
+    const facilitator = await facilitatorFor(f.beneficiary);
+    const before = await f.token.balanceOf(f.beneficiary.address);
+    const payloads = [payloadOf(await cheque(f, PRICE)), payloadOf(await cheque(f, PRICE + 1n)), payloadOf(await cheque(f, 2n * PRICE))];
+    const results = await Promise.all(payloads.map((p) => facilitator.settle(p, requirements)));
+    const settledPrices = BigInt(results.filter((r) => r.success).length) * PRICE;
+    const cashed = (await f.token.balanceOf(f.beneficiary.address)) - before;
+    expect(settledPrices <= cashed, `settled ${settledPrices} <= cashed ${cashed}`).to.equal(true);
+  });
+
   it("refuses to settle without an authorisation when it is not the beneficiary", async function () {
     const facilitator = await facilitatorFor(f.caller);
     expect(await facilitator.settle(payloadOf(await cheque(f, PRICE)), requirements)).to.include({ success: false, errorReason: "INVALID_ARGUMENT" });

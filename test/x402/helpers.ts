@@ -43,6 +43,7 @@ export async function startServer(f: SdkFixture, options: { handler?: PaidHandle
       http.closeAllConnections();
       http.close();
       await once(http, "close");
+      accounts.close(); // a restart on the same store starts with no memory, as a new process would
     },
   };
 }

@@ -59,6 +59,33 @@ describe("x402 cheque scheme: restarts and resync", function () {
     await files.ledger.close();
   });
 
+  it("serves after a restart a client's request whose cheque was overtaken by a later one before the restart (no prepaid credit stuck)", async function () {
+    // Two concurrent requests: the cheque for the second (2 prices) reaches the server first, which then restarts;
+    // the first (1 price) arrives after the restart. It is the client's own unused cheque, covered by the credit
+    // the second left: refusing it makes the client pay that request twice (the credit is never used again).
+    const open = () => ({ store: SqliteChequeStore.open(join(dir, "cheques.db")), ledger: SqliteChargeLedger.open(join(dir, "charged.db")) });
+    let files = open();
+    server = await startServer(f, files);
+    const accepted = await requirementsOf(server.url);
+    const [first, second] = [await cheque(f, PRICE), await cheque(f, 2n * PRICE)];
+    expect((await payRaw(server.url, accepted, second, f.chainId)).status).to.equal(200);
+    await server.stop();
+    await files.store.close();
+    await files.ledger.close();
+
+    files = open();
+    server = await startServer(f, files);
+    expect((await payRaw(server.url, accepted, first, f.chainId)).status, "the overtaken request").to.equal(200);
+    // Replays of a cheque that was charged are still refused after the restart.
+    expect(await payRaw(server.url, accepted, second, f.chainId)).to.include({ status: 402 });
+    expect(await payRaw(server.url, accepted, first, f.chainId)).to.include({ status: 402 });
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: 2n * PRICE, charged: 2n * PRICE, reserved: 0n });
+    await server.stop();
+    server = undefined;
+    await files.store.close();
+    await files.ledger.close();
+  });
+
   it("a client that lost its state resyncs from the server's last accepted cheque and pays each request once", async function () {
     server = await startServer(f);
     const before = wrapFetchWithPayment(fetch, chequeX402Client(schemeClient(f)));
