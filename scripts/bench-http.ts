@@ -23,6 +23,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { Wallet } from "ethers";
 import hre from "hardhat";
 import type { Network } from "@x402/core/types";
 import { decodePaymentResponseHeader, wrapFetchWithPayment } from "@x402/fetch";
@@ -79,7 +80,10 @@ async function drive(pay: typeof fetch, url: string, total: number, concurrency:
 
 const { ethers } = await hre.network.getOrCreate();
 const signers = await ethers.getSigners();
-const [payee, facilitatorSigner, exactPayer] = [signers[2]!, signers[3]!, signers[4]!];
+const [deployer, payee, facilitatorSigner] = [signers[0]!, signers[2]!, signers[3]!];
+// Payers sign with a key in this process, as a program or agent paying for an API does (the SDK's fast path for
+// cheques; ethers for EIP-3009). They send no transaction.
+const exactPayer = Wallet.createRandom();
 const { chainId } = await ethers.provider.getNetwork();
 const network = `eip155:${chainId}` as Network;
 const handler: PaidHandler = () => Promise.resolve({ status: 200, headers: { "content-type": "text/plain" }, body: "a quote" });
@@ -91,15 +95,15 @@ const [tokenAddress, factoryAddress] = [await token.getAddress(), await factory.
 const chequePrice = 10n ** 13n; // 0.001 of a 16-decimal token
 
 /**
- * `requests` paid with cheques from a fresh chequebook of `issuer` (after a warm-up), then one cash-out of all of
- * them. `durable` puts every store on SQLite in `dir`.
+ * `CHEQUE_REQUESTS` paid with cheques from a fresh chequebook of a fresh key (after a warm-up), then one cash-out
+ * of all of them. `durable` puts every store on SQLite in `dir`.
  */
-async function chequeRun(issuerIndex: number, durable: boolean): Promise<Run & { paid: bigint; cashoutGas: bigint }> {
-  const issuer = signers[issuerIndex]!;
-  const chequebook = await factory.connect(issuer).deploySimpleSwap.staticCall(issuer.address, 86_400n, ethers.ZeroHash);
-  await (await factory.connect(issuer).deploySimpleSwap(issuer.address, 86_400n, ethers.ZeroHash)).wait();
+async function chequeRun(name: string, durable: boolean): Promise<Run & { paid: bigint; cashoutGas: bigint }> {
+  const issuer = Wallet.createRandom();
+  const chequebook = await factory.connect(deployer).deploySimpleSwap.staticCall(issuer.address, 86_400n, ethers.ZeroHash);
+  await (await factory.connect(deployer).deploySimpleSwap(issuer.address, 86_400n, ethers.ZeroHash)).wait();
   await (await token.mint(chequebook, chequePrice * BigInt(CHEQUE_REQUESTS + WARMUP) * 2n)).wait();
-  const file = (name: string) => join(dir, `${issuerIndex}-${name}.db`);
+  const file = (kind: string) => join(dir, `${name}-${kind}.db`);
   const store: ChequeStore = durable ? SqliteChequeStore.open(file("payee")) : new MemoryChequeStore();
   const ledger: ChargeLedger = durable ? SqliteChargeLedger.open(file("charged")) : new MemoryChargeLedger();
   const clientStore: ChequeStore = durable ? SqliteChequeStore.open(file("client")) : new MemoryChequeStore();
@@ -158,9 +162,9 @@ async function exactRun(requests: number, warmup: number): Promise<Run & { paid:
 
 try {
   console.log(`cheque, durable: ${CHEQUE_REQUESTS} paid requests, ${CONCURRENCY} at a time ...`);
-  const cheque = await chequeRun(1, true);
+  const cheque = await chequeRun("durable", true);
   console.log(`cheque, in memory: ${CHEQUE_REQUESTS} paid requests ...`);
-  const chequeMemory = await chequeRun(5, false);
+  const chequeMemory = await chequeRun("memory", false);
   console.log(`exact, instant mining: ${EXACT_REQUESTS} paid requests ...`);
   const exact = await exactRun(EXACT_REQUESTS, WARMUP);
   console.log(`exact, ${BLOCK_MS / 1000} s blocks: ${BLOCK_REQUESTS} paid requests ...`);
