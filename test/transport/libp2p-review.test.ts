@@ -1,0 +1,71 @@
+/**
+ * Hostile peers found by the review of the libp2p transport (issue 12). Each test names the property the attack
+ * broke; each failed before its fix.
+ */
+import type { Stream } from "@libp2p/interface";
+import { lpStream } from "@libp2p/utils";
+import { expect } from "chai";
+
+import { paidStreamHandler } from "../../sdk/transport/libp2p/index.js";
+import { link, logOf, swapNode, type SwapNode } from "./libp2p-helpers.js";
+
+const PAGES = "/test/pages/1.0.0";
+
+function closed(stream: Stream): Promise<void> {
+  if (stream.status !== "open") return Promise.resolve();
+  return new Promise((resolve) => stream.addEventListener("close", () => resolve(), { once: true }));
+}
+
+describe("SWAP over libp2p: review attacks", function () {
+  let nodes: SwapNode[] = [];
+  afterEach(async function () {
+    await Promise.all(nodes.map((n) => n.stop()));
+    nodes = [];
+  });
+
+  // Property: no peer ends up with value it did not earn. Serving a page looks each message up, then writes it. A
+  // consumer that resets the stream once it has most of the page makes the next write throw, and a throwing serve
+  // gave every unit back: the part of the page it read was free, every time, and it never neared a threshold.
+  it("a consumer that resets the stream mid-page is charged for the page it asked for", async function () {
+    const [client, server] = await Promise.all([swapNode(), swapNode()]);
+    nodes.push(client, server);
+    const failed = logOf(server).waitFor((e) => e.event === "paid_request_failed");
+    let serverStream: Stream | undefined;
+    let lookUpLast!: () => void;
+    const lastLookedUp = new Promise<void>((resolve) => (lookUpLast = resolve));
+    await server.handle(
+      PAGES,
+      paidStreamHandler({
+        accounting: () => server.services.swap.accounting,
+        protocol: "store",
+        logger: (e) => logOf(server).logger(e as never),
+        handle: async ({ stream, charge }) => {
+          serverStream = stream;
+          const lp = lpStream(stream);
+          const n = (await lp.read()).subarray()[0]!;
+          await charge(n, async () => {
+            for (let i = 0; i < n; i++) {
+              if (i === n - 1) await lastLookedUp; // the store's lookup of the last message
+              await lp.write(Uint8Array.of(i));
+            }
+          });
+          await stream.close();
+        },
+      }),
+    );
+    await link(client, server);
+    const stream = await client.dialProtocol(server.peerId, PAGES);
+    const lp = lpStream(stream);
+    await lp.write(Uint8Array.of(10));
+    let got = 0;
+    for (; got < 9; got++) await lp.read();
+    stream.abort(new Error("took what I wanted"));
+    await closed(serverStream!); // our side saw the reset while it looked the last message up
+    lookUpLast();
+    await failed;
+    await server.services.swap.accounting.idle();
+    expect(got).to.equal(9);
+    expect(server.services.swap.accounting.balance(client.peerId.toString())).to.equal(10n);
+    expect(server.services.swap.accounting.peers()[0]!.reserved).to.equal(0n);
+  });
+});
