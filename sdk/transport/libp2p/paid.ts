@@ -15,8 +15,9 @@ export interface PaidRequest {
   /** The requesting peer (PeerId string): the ledger charged. */
   peer: string;
   /**
-   * Reserves `count` messages of the protocol, runs `serve`, and books them if it resolves or gives them back if it
-   * throws. Throws OUT_OF_BOUNDS (the peer was disconnected) or NOT_CONNECTED before serving anything.
+   * Reserves `count` messages of the protocol, runs `serve`, and books them if it resolves, or if it throws because
+   * the peer reset the stream or dropped the connection meanwhile (it may hold most of what was served); gives them
+   * back if serving failed on our side. Throws OUT_OF_BOUNDS (the peer was disconnected) or NOT_CONNECTED before serving anything.
    */
   charge<T>(count: number, serve: () => Promise<T>): Promise<T>;
 }
@@ -35,7 +36,8 @@ export interface PaidHandlerOptions {
 /**
  * Wraps a libp2p stream handler so each request is charged to the requesting peer. A request that throws (the
  * peer's debt would pass our disconnect threshold, or serving failed) has its stream aborted; units reserved for it
- * and not served are given back.
+ * are given back when serving failed on our side, and booked when the peer reset the stream or dropped the
+ * connection mid-serve (else a consumer could read most of a page and reset before the last write, for free).
  *
  * @example
  * await node.handle("/vac/waku/store/2.0.0", paidStreamHandler({
@@ -57,7 +59,10 @@ export function paidStreamHandler(options: PaidHandlerOptions): StreamHandler {
       try {
         served = await serve();
       } catch (error) {
-        reservation.release();
+        // The peer walked away mid-serve (reset the stream or dropped the connection): it asked for these units
+        // and may hold most of them, so they are booked. Only a failure on our side gives them back.
+        if (endedByPeer(stream, connection)) await reservation.apply();
+        else reservation.release();
         throw error;
       }
       await reservation.apply();
@@ -70,6 +75,11 @@ export function paidStreamHandler(options: PaidHandlerOptions): StreamHandler {
       stream.abort(error instanceof Error ? error : new Error(String(error)));
     }
   };
+}
+
+/** Whether the peer ended the request: it reset the stream, or its connection is gone. */
+function endedByPeer(stream: Stream, connection: Connection): boolean {
+  return stream.status === "reset" || connection.status !== "open";
 }
 
 /**
