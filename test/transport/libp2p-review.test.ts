@@ -2,12 +2,13 @@
  * Hostile peers found by the review of the libp2p transport (issue 12). Each test names the property the attack
  * broke; each failed before its fix.
  */
-import type { Stream } from "@libp2p/interface";
+import type { Libp2p, Stream } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { expect } from "chai";
 
-import { paidStreamHandler } from "../../sdk/transport/libp2p/index.js";
-import { link, logOf, swapNode, type SwapNode } from "./libp2p-helpers.js";
+import { encodeSwapMessage } from "../../sdk/index.js";
+import { paidStreamHandler, SWAP_PROTOCOL } from "../../sdk/transport/libp2p/index.js";
+import { link, logOf, plainNode, swapNode, waitConnected, type SwapNode } from "./libp2p-helpers.js";
 
 const PAGES = "/test/pages/1.0.0";
 
@@ -17,7 +18,7 @@ function closed(stream: Stream): Promise<void> {
 }
 
 describe("SWAP over libp2p: review attacks", function () {
-  let nodes: SwapNode[] = [];
+  let nodes: Libp2p[] = [];
   afterEach(async function () {
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];
@@ -67,5 +68,57 @@ describe("SWAP over libp2p: review attacks", function () {
     expect(got).to.equal(9);
     expect(server.services.swap.accounting.balance(client.peerId.toString())).to.equal(10n);
     expect(server.services.swap.accounting.peers()[0]!.reserved).to.equal(0n);
+  });
+
+  // Property: frames from one peer are handled one at a time (README, "Streams"), so the work a peer makes us do
+  // (in the hard phase, a chain lookup per handshake naming a new chequebook) is bounded per peer. A new stream
+  // replaced the old one, but the old one's frame was still being handled: each new stream added one more engine
+  // call in parallel, without bound.
+  it("a peer that opens a new stream while its frame is handled does not get a second frame handled beside it", async function () {
+    const [server, hostile] = await Promise.all([swapNode(), plainNode()]);
+    nodes.push(server, hostile);
+    await hostile.dial(server.getMultiaddrs());
+    await waitConnected(server, hostile.peerId);
+    const engine = server.services.swap.accounting;
+    const handle = engine.handle.bind(engine);
+    let inHandle = 0;
+    let mostInHandle = 0;
+    let handled = 0;
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    let secondDone!: () => void;
+    const second = new Promise<void>((resolve) => (secondDone = resolve));
+    engine.handle = async (peer, bytes) => {
+      inHandle++;
+      mostInHandle = Math.max(mostInHandle, inHandle);
+      try {
+        if (handled === 0) await blocked; // the first frame is slow (a chain lookup)
+        await handle(peer, bytes);
+      } finally {
+        inHandle--;
+        if (++handled === 2) secondDone();
+      }
+    };
+    // Resolves once the service has read the second frame (it counts a frame before handing it to the engine).
+    const stats = server.services.swap.stats;
+    let framesIn = stats.framesIn;
+    let secondRead!: () => void;
+    const secondIn = new Promise<void>((resolve) => (secondRead = resolve));
+    Object.defineProperty(stats, "framesIn", {
+      get: () => framesIn,
+      set: (v: number) => {
+        framesIn = v;
+        if (v === 2) secondRead();
+      },
+    });
+    const handshake = encodeSwapMessage({ type: "handshake", paymentThreshold: 100n, phase: "mock" });
+    const first = lpStream(await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL));
+    await first.write(handshake);
+    const next = lpStream(await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL));
+    await next.write(handshake);
+    await secondIn;
+    unblock();
+    await second;
+    expect(mostInHandle).to.equal(1);
   });
 });
