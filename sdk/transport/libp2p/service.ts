@@ -67,6 +67,11 @@ interface Link {
   inbound: Set<Stream>;
   /** Settles when the engine's `connect` for this link is done (whatever its outcome). */
   connected: Promise<void>;
+  /**
+   * The tail of the frames handed to the engine. A replaced stream's frame may still be in the engine when the new
+   * stream's first frame is read: it waits here, so a peer never has two frames handled at once.
+   */
+  handling: Promise<void>;
 }
 
 /**
@@ -215,7 +220,7 @@ export class SwapService implements Startable {
         this.#log({ level: "warn", event: "swap_frame_undeliverable", peer, reason, error: String(error ?? "").slice(0, 200) });
       },
     });
-    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve() };
+    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve(), handling: Promise.resolve() };
     this.#links.set(peer, link);
     link.connected = this.#inOrder(peer, async () => {
       const engine = this.#engine;
@@ -300,15 +305,19 @@ export class SwapService implements Startable {
         stream,
         maxFrameBytes: this.#maxFrame,
         ready: link.connected,
-        onFrame: async (frame) => {
+        onFrame: (frame) => {
           this.stats.framesIn++;
-          if (this.#links.get(peer) !== link) return;
-          try {
-            await engine.handle(peer, frame);
-          } catch (error) {
-            // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
-            if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
-          }
+          const run = link.handling.then(async () => {
+            if (this.#links.get(peer) !== link) return;
+            try {
+              await engine.handle(peer, frame);
+            } catch (error) {
+              // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
+              if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
+            }
+          });
+          link.handling = run;
+          return run;
         },
         onOversized: async (length) => {
           this.stats.oversized++;
