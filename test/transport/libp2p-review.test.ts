@@ -2,13 +2,13 @@
  * Hostile peers found by the review of the libp2p transport (issue 12). Each test names the property the attack
  * broke; each failed before its fix.
  */
-import type { Libp2p, Stream } from "@libp2p/interface";
+import type { Libp2p, Stream, StreamHandler } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { expect } from "chai";
 
-import { encodeSwapMessage } from "../../sdk/index.js";
+import { encodeSwapMessage, isChequeError } from "../../sdk/index.js";
 import { paidStreamHandler, SWAP_PROTOCOL } from "../../sdk/transport/libp2p/index.js";
-import { link, logOf, plainNode, swapNode, waitConnected, type SwapNode } from "./libp2p-helpers.js";
+import { link, logOf, plainNode, swapNode, waitConnected, waitDisconnected, type SwapNode } from "./libp2p-helpers.js";
 
 const PAGES = "/test/pages/1.0.0";
 
@@ -120,5 +120,50 @@ describe("SWAP over libp2p: review attacks", function () {
     unblock();
     await second;
     expect(mostInHandle).to.equal(1);
+  });
+
+  // Property: a peer is connected in the engine only while it has a connection (and nothing of a gone peer stays in
+  // memory). libp2p hands a negotiated stream to the handler after a peer-store write; a peer that closes its
+  // connection in between made the service link it after its disconnect had been handled: the engine held it
+  // connected for good, its link and queue stayed, and no later disconnect would ever come for it.
+  it("a stream handed over after its connection closed links nothing", async function () {
+    const [server, hostile] = await Promise.all([swapNode(), plainNode()]);
+    nodes.push(server, hostile);
+    await hostile.dial(server.getMultiaddrs());
+    await waitConnected(server, hostile.peerId);
+    const gone = waitDisconnected(server, hostile.peerId);
+    // Hold the peer-store write of the SWAP stream until the connection is gone, as a slow datastore would.
+    const merge = server.peerStore.merge.bind(server.peerStore);
+    server.peerStore.merge = async (peer, data, options) => {
+      if (peer.equals(hostile.peerId) && data.protocols?.includes(SWAP_PROTOCOL) === true) {
+        await hostile.hangUp(server.peerId);
+        await gone;
+        return merge(peer, data);
+      }
+      return merge(peer, data, options);
+    };
+    // Resolves once the service's handler has run for that stream.
+    const entry = (server as unknown as { components: { registrar: { getHandler(p: string): { handler: StreamHandler } } } }).components.registrar.getHandler(SWAP_PROTOCOL);
+    const serviceHandler = entry.handler;
+    let handedOver!: () => void;
+    const handed = new Promise<void>((resolve) => (handedOver = resolve));
+    entry.handler = async (stream, connection) => {
+      await serviceHandler(stream, connection);
+      handedOver();
+    };
+    await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL).catch(() => undefined);
+    await handed;
+    // Linked: `ready` waits for the engine's connect, then for a handshake (TIMEOUT); not linked: NOT_CONNECTED.
+    const outcome = await server.services.swap.ready(hostile.peerId, { timeoutMs: 1 }).then(
+      () => "ready",
+      (e: unknown) => (isChequeError(e) ? e.code : String(e)),
+    );
+    expect(outcome).to.equal("NOT_CONNECTED");
+    const state = server.services.swap.accounting.peers().find((p) => p.peer === hostile.peerId.toString());
+    expect(state?.connected ?? false).to.equal(false);
+    expect(server.getConnections(hostile.peerId)).to.deep.equal([]);
+    // and the peer can connect again as usual, with a fresh handshake
+    await hostile.dial(server.getMultiaddrs());
+    await logOf(server).waitFor((e) => e.event === "connected" && e["peer"] === hostile.peerId.toString(), 2);
   });
 });
