@@ -293,6 +293,12 @@ export class SwapService implements Startable {
       stream.abort(new Error("SWAP service not running"));
       return;
     }
+    if (connection.status !== "open" || stream.status !== "open") {
+      // libp2p hands a stream over after a peer-store write: its connection may be gone, and its peer's disconnect
+      // handled, by then. Linking now would hold the peer connected with no disconnect ever to come.
+      stream.abort(new Error("SWAP stream arrived after its connection closed"));
+      return;
+    }
     const peer = connection.remotePeer.toString();
     const link = this.#link(connection.remotePeer);
     // One reader per peer: a newer stream replaces the older one.
