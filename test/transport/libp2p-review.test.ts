@@ -5,6 +5,7 @@
 import type { Libp2p, Stream, StreamHandler } from "@libp2p/interface";
 import { lpStream } from "@libp2p/utils";
 import { expect } from "chai";
+import { encode as varint } from "uint8-varint";
 
 import { encodeSwapMessage, isChequeError } from "../../sdk/index.js";
 import { paidStreamHandler, SWAP_PROTOCOL } from "../../sdk/transport/libp2p/index.js";
@@ -165,5 +166,27 @@ describe("SWAP over libp2p: review attacks", function () {
     // and the peer can connect again as usual, with a fresh handshake
     await hostile.dial(server.getMultiaddrs());
     await logOf(server).waitFor((e) => e.event === "connected" && e["peer"] === hostile.peerId.toString(), 2);
+  });
+
+  // Property: repeated abuse ends in a cool-down (disconnect after repeated abuse; it costs the sender more than us).
+  // Five garbage frames cool a peer down; an oversized frame only closed the connection, so a peer could announce
+  // oversized frames and redial forever, each time costing us a handshake, a ledger read and our handshake back.
+  it("a peer that keeps announcing oversized frames cools down like one that sends garbage", async function () {
+    const [server, hostile] = await Promise.all([swapNode(), plainNode()]);
+    nodes.push(server, hostile);
+    const maxRefusals = server.services.swap.accounting.config.maxRefusals;
+    for (let i = 0; i < maxRefusals; i++) {
+      await hostile.dial(server.getMultiaddrs());
+      await waitConnected(server, hostile.peerId);
+      const gone = Promise.all([waitDisconnected(server, hostile.peerId), waitDisconnected(hostile, server.peerId)]);
+      const stream = await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL);
+      stream.send(varint(1_000_000));
+      await gone;
+    }
+    expect(server.services.swap.stats.oversized).to.equal(maxRefusals);
+    expect(server.services.swap.coolingDown(hostile.peerId)).to.equal(true);
+    const denied = logOf(server).waitFor((e) => e.event === "test_gater_denied" && e["peer"] === hostile.peerId.toString());
+    await hostile.dial(server.getMultiaddrs()).catch(() => undefined);
+    await denied;
   });
 });
