@@ -16,6 +16,9 @@ import { CooldownTable } from "./cooldowns.js";
 import { readFrames } from "./inbox.js";
 import { Outbox } from "./outbox.js";
 
+/** Peers whose oversized frames are counted at once (past it the oldest count is forgotten). */
+const MAX_TRACKED_PEERS = 10_000;
+
 /** The libp2p protocol id of Waku's SWAP specification. */
 export const SWAP_PROTOCOL = "/vac/waku/swap/2.0.0-beta1";
 
@@ -86,6 +89,10 @@ export class SwapService implements Startable {
   readonly #now: () => number;
   readonly #maxFrame: number;
   readonly #cooldowns: CooldownTable;
+  /** Oversized frames per peer, kept across its connections (the engine never sees them); bounded, oldest out. */
+  readonly #oversizedBy = new Map<string, number>();
+  /** Peers cooling down for abuse only the transport saw (the engine would let them connect). */
+  readonly #abusive: CooldownTable;
   readonly #links = new Map<string, Link>();
   /** Per peer, the tail of its connect/disconnected calls, so they reach the engine in order. */
   readonly #order = new Map<string, Promise<void>>();
@@ -101,6 +108,7 @@ export class SwapService implements Startable {
     this.#now = init.now ?? Date.now;
     this.#maxFrame = init.maxFrameBytes ?? 4096;
     this.#cooldowns = new CooldownTable({ now: this.#now });
+    this.#abusive = new CooldownTable({ now: this.#now });
   }
 
   /** The accounting engine. @throws Error if the service is not started. */
@@ -119,7 +127,7 @@ export class SwapService implements Startable {
     const link = this.#links.get(peer.toString());
     if (link === undefined) throw new ChequeError("NOT_CONNECTED", `${peer.toString()} is not connected`, { details: { peer: peer.toString() } });
     await link.connected;
-    if (this.#cooldowns.has(peer.toString())) {
+    if (this.coolingDown(peer)) {
       throw new ChequeError("PEER_COOLING_DOWN", `${peer.toString()} is cooling down`, { details: { peer: peer.toString() } });
     }
     await this.accounting.ready(peer.toString(), options);
@@ -127,7 +135,7 @@ export class SwapService implements Startable {
 
   /** Whether `peer` is cooling down (the connection gater asks). */
   coolingDown(peer: PeerId): boolean {
-    return this.#cooldowns.has(peer.toString());
+    return this.#cooldowns.has(peer.toString()) || this.#abusive.has(peer.toString());
   }
 
   /** Open SWAP streams (inbound and outbound), all or to one peer, for tests and dashboards. */
@@ -225,6 +233,13 @@ export class SwapService implements Startable {
     link.connected = this.#inOrder(peer, async () => {
       const engine = this.#engine;
       if (engine === undefined || this.#links.get(peer) !== link) return;
+      if (this.#abusive.has(peer)) {
+        // Cooling down for abuse the engine never saw (oversized frames): refused without the gater too.
+        this.stats.refusedCoolingDown++;
+        this.#log({ level: "info", event: "swap_connect_refused", peer, reason: "oversized_frames" });
+        await this.#closeConnections(link.id);
+        return;
+      }
       try {
         await engine.connect(peer);
       } catch (error) {
@@ -288,6 +303,22 @@ export class SwapService implements Startable {
     );
   }
 
+  /**
+   * Counts an oversized frame against `peer`, across its connections: at the engine's `maxRefusals` it cools down
+   * for the engine's `cooldownMs`, as a peer sending that many garbage frames would.
+   */
+  #countOversized(peer: string, engine: SwapAccounting): void {
+    const count = (this.#oversizedBy.get(peer) ?? 0) + 1;
+    this.#oversizedBy.delete(peer);
+    if (count >= engine.config.maxRefusals) {
+      this.#abusive.set(peer, this.#now() + engine.config.cooldownMs);
+      this.#log({ level: "warn", event: "swap_too_many_oversized", peer, count });
+      return;
+    }
+    this.#oversizedBy.set(peer, count);
+    if (this.#oversizedBy.size > MAX_TRACKED_PEERS) this.#oversizedBy.delete(this.#oversizedBy.keys().next().value!);
+  }
+
   #onStream(stream: Stream, connection: Connection): void {
     if (!this.#running || this.#engine === undefined) {
       stream.abort(new Error("SWAP service not running"));
@@ -328,6 +359,7 @@ export class SwapService implements Startable {
         onOversized: async (length) => {
           this.stats.oversized++;
           this.#log({ level: "warn", event: "swap_frame_too_large", peer, length, max: this.#maxFrame });
+          this.#countOversized(peer, engine);
           await this.#closeConnections(connection.remotePeer);
         },
       }).finally(() => link.inbound.delete(stream)),
