@@ -188,4 +188,26 @@ describe("SWAP over libp2p: review attacks", function () {
     // What the gater asks (a redial here would meet libp2p's own inbound rate limit of 127.0.0.1 first).
     expect(swapConnectionGater(() => server.services.swap).denyInboundEncryptedConnection!(hostile.peerId, undefined as never)).to.equal(true);
   });
+
+  // Property: repeated abuse ends in a cool-down. The engine counts refused frames on the peer's state, and drops a
+  // settled peer from memory when it disconnects, count included: a peer sending maxRefusals - 1 garbage frames per
+  // connection and redialling was never cooled down, and each round cost us a ledger read and a handshake.
+  it("garbage frames spread over reconnects still cool the peer down", async function () {
+    const [server, hostile] = await Promise.all([swapNode(), plainNode()]);
+    nodes.push(server, hostile);
+    const maxRefusals = server.services.swap.accounting.config.maxRefusals;
+    const peer = hostile.peerId.toString();
+    for (let round = 1; round <= 2; round++) {
+      await hostile.dial(server.getMultiaddrs());
+      await waitConnected(server, hostile.peerId);
+      const lp = lpStream(await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL));
+      for (let i = 0; i < maxRefusals - 1; i++) await lp.write(new Uint8Array(8).fill(0xff));
+      await logOf(server).waitFor((e) => e.event === "malformed_message" && e["peer"] === peer, round * (maxRefusals - 1));
+      const gone = waitDisconnected(server, hostile.peerId);
+      await hostile.hangUp(server.peerId);
+      await gone;
+      await server.services.swap.accounting.idle();
+    }
+    expect(server.services.swap.coolingDown(hostile.peerId)).to.equal(true);
+  });
 });
