@@ -89,9 +89,13 @@ export class SwapService implements Startable {
   readonly #now: () => number;
   readonly #maxFrame: number;
   readonly #cooldowns: CooldownTable;
-  /** Oversized frames per peer, kept across its connections (the engine never sees them); bounded, oldest out. */
-  readonly #oversizedBy = new Map<string, number>();
-  /** Peers cooling down for abuse only the transport saw (the engine would let them connect). */
+  /**
+   * Bad frames (oversized or malformed) per peer within `cooldownMs` of its first, kept across its connections: the
+   * engine never sees oversized frames, and forgets a settled peer's refusals when it leaves memory. Bounded,
+   * oldest out.
+   */
+  readonly #abuseBy = new Map<string, { count: number; since: number }>();
+  /** Peers cooling down for abuse the engine would not hold against them at `connect`. */
   readonly #abusive: CooldownTable;
   readonly #links = new Map<string, Link>();
   /** Per peer, the tail of its connect/disconnected calls, so they reach the engine in order. */
@@ -234,9 +238,9 @@ export class SwapService implements Startable {
       const engine = this.#engine;
       if (engine === undefined || this.#links.get(peer) !== link) return;
       if (this.#abusive.has(peer)) {
-        // Cooling down for abuse the engine never saw (oversized frames): refused without the gater too.
+        // Cooling down for bad frames the engine did not hold against it: refused without the gater too.
         this.stats.refusedCoolingDown++;
-        this.#log({ level: "info", event: "swap_connect_refused", peer, reason: "oversized_frames" });
+        this.#log({ level: "info", event: "swap_connect_refused", peer, reason: "bad_frames" });
         await this.#closeConnections(link.id);
         return;
       }
@@ -304,19 +308,26 @@ export class SwapService implements Startable {
   }
 
   /**
-   * Counts an oversized frame against `peer`, across its connections: at the engine's `maxRefusals` it cools down
-   * for the engine's `cooldownMs`, as a peer sending that many garbage frames would.
+   * Counts a bad frame against `peer`, across its connections: at the engine's `maxRefusals` within its `cooldownMs`
+   * the peer cools down for `cooldownMs`, however it spread them over connections.
    */
-  #countOversized(peer: string, engine: SwapAccounting): void {
-    const count = (this.#oversizedBy.get(peer) ?? 0) + 1;
-    this.#oversizedBy.delete(peer);
-    if (count >= engine.config.maxRefusals) {
-      this.#abusive.set(peer, this.#now() + engine.config.cooldownMs);
-      this.#log({ level: "warn", event: "swap_too_many_oversized", peer, count });
+  #countAbuse(peer: string, engine: SwapAccounting, reason: "oversized_frames" | "malformed_frames"): void {
+    if (this.#cooldowns.has(peer)) {
+      this.#abuseBy.delete(peer); // the engine cooled it down already (and refuses it at `connect`)
       return;
     }
-    this.#oversizedBy.set(peer, count);
-    if (this.#oversizedBy.size > MAX_TRACKED_PEERS) this.#oversizedBy.delete(this.#oversizedBy.keys().next().value!);
+    const now = this.#now();
+    const known = this.#abuseBy.get(peer);
+    const entry = known !== undefined && now - known.since < engine.config.cooldownMs ? known : { count: 0, since: now };
+    entry.count++;
+    this.#abuseBy.delete(peer);
+    if (entry.count >= engine.config.maxRefusals) {
+      this.#abusive.set(peer, now + engine.config.cooldownMs);
+      this.#log({ level: "warn", event: "swap_too_many_bad_frames", peer, reason, count: entry.count });
+      return;
+    }
+    this.#abuseBy.set(peer, entry);
+    if (this.#abuseBy.size > MAX_TRACKED_PEERS) this.#abuseBy.delete(this.#abuseBy.keys().next().value!);
   }
 
   #onStream(stream: Stream, connection: Connection): void {
@@ -350,6 +361,7 @@ export class SwapService implements Startable {
               await engine.handle(peer, frame);
             } catch (error) {
               // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
+              if (isChequeError(error, "MALFORMED_WIRE")) this.#countAbuse(peer, engine, "malformed_frames");
               if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
             }
           });
@@ -359,7 +371,7 @@ export class SwapService implements Startable {
         onOversized: async (length) => {
           this.stats.oversized++;
           this.#log({ level: "warn", event: "swap_frame_too_large", peer, length, max: this.#maxFrame });
-          this.#countOversized(peer, engine);
+          this.#countAbuse(peer, engine, "oversized_frames");
           await this.#closeConnections(connection.remotePeer);
         },
       }).finally(() => link.inbound.delete(stream)),
