@@ -7,9 +7,10 @@ import { lpStream } from "@libp2p/utils";
 import { expect } from "chai";
 import { encode as varint } from "uint8-varint";
 
-import { encodeSwapMessage, isChequeError } from "../../sdk/index.js";
+import { encodeSwapMessage, isChequeError, MemoryLedgerStore } from "../../sdk/index.js";
+import type { LedgerStore } from "../../sdk/swap/ledger.js";
 import { paidStreamHandler, swapConnectionGater, SWAP_PROTOCOL } from "../../sdk/transport/libp2p/index.js";
-import { link, logOf, plainNode, swapNode, waitConnected, waitDisconnected, } from "./libp2p-helpers.js";
+import { link, logOf, plainNode, recorder, swapNode, waitConnected, waitDisconnected, type LogEvent } from "./libp2p-helpers.js";
 
 const PAGES = "/test/pages/1.0.0";
 
@@ -209,5 +210,54 @@ describe("SWAP over libp2p: review attacks", function () {
       await server.services.swap.accounting.idle();
     }
     expect(server.services.swap.coolingDown(hostile.peerId)).to.equal(true);
+  });
+
+  // Property: nothing accepted is lost. libp2p stops its services together; the SWAP service closed the ledger
+  // without waiting for the host's paid requests, so a page served while the node stopped was booked on a closed
+  // ledger (a durable store refuses the write): served, and never charged.
+  it("stopping the node while a paid request is served keeps its booking", async function () {
+    let onClose!: () => void;
+    const closing = new Promise<void>((resolve) => (onClose = resolve));
+    const rows = new MemoryLedgerStore();
+    let closed = false;
+    const ledger: LedgerStore = {
+      loadAll: () => rows.loadAll(),
+      load: (peer) => rows.load(peer),
+      save: async (l) => {
+        if (closed) throw new Error("the ledger is closed"); // as SQLite's would
+        await rows.save(l);
+      },
+      close: async () => {
+        closed = true;
+        onClose();
+      },
+    };
+    const stopWaits = recorder();
+    const [client, server] = await Promise.all([swapNode(), swapNode({ ledger, logger: (e) => stopWaits.logger(e as LogEvent) })]);
+    nodes.push(client);
+    let started!: () => void;
+    const serving = new Promise<void>((resolve) => (started = resolve));
+    // The page is served once the ledger closed (before the fix) or once the service waits for it (after).
+    const released = Promise.race([closing, stopWaits.waitFor((e) => e.event === "swap_stop_waiting")]);
+    await server.handle(
+      PAGES,
+      paidStreamHandler({
+        accounting: () => server.services.swap.accounting,
+        protocol: "store",
+        handle: async ({ charge }) => {
+          await charge(10, async () => {
+            started();
+            await released;
+          });
+        },
+      }),
+    );
+    await link(client, server);
+    const stream = await client.dialProtocol(server.peerId, PAGES);
+    stream.send(Uint8Array.of(10));
+    await serving;
+    await server.stop();
+    const booked = (await rows.load(client.peerId.toString()))?.balance ?? 0n;
+    expect(booked).to.equal(10n);
   });
 });
