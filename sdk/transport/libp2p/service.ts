@@ -15,6 +15,7 @@ import type { SwapLogger } from "../../swap/metrics.js";
 import { CooldownTable } from "./cooldowns.js";
 import { readFrames } from "./inbox.js";
 import { Outbox } from "./outbox.js";
+import { paidRequestsInFlight, paidRequestsSettled } from "./paid.js";
 
 /** Peers whose oversized frames are counted at once (past it the oldest count is forgotten). */
 const MAX_TRACKED_PEERS = 10_000;
@@ -184,6 +185,12 @@ export class SwapService implements Startable {
     await this.#c.registrar.unhandle(this.protocol).catch(() => undefined);
     for (const peer of [...this.#links.keys()]) this.#unlink(peer);
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    const engine = this.#engine;
+    if (engine !== undefined && paidRequestsInFlight(engine) > 0) {
+      // Requests served through paidStreamHandler book on this engine: book them before the ledger closes.
+      this.#log({ level: "info", event: "swap_stop_waiting", paidRequests: paidRequestsInFlight(engine) });
+      await paidRequestsSettled(engine);
+    }
     await this.#engine?.close();
     this.#engine = undefined;
   }
