@@ -6,6 +6,7 @@ import { tcp } from "@libp2p/tcp";
 import { createLibp2p } from "libp2p";
 
 import { MemoryLedgerStore, type HardPhaseOptions, type SwapConfig } from "../../sdk/index.js";
+import type { LedgerStore } from "../../sdk/swap/ledger.js";
 import type { SwapLogger } from "../../sdk/swap/metrics.js";
 import { swapConnectionGater, swapService, type SwapService, type SwapServiceInit } from "../../sdk/transport/libp2p/index.js";
 
@@ -21,6 +22,8 @@ export interface NodeOptions {
   service?: Omit<SwapServiceInit, "accounting">;
   /** Install the SWAP connection gater (default true). */
   gater?: boolean;
+  /** The ledger (a fresh memory ledger by default). */
+  ledger?: LedgerStore;
 }
 
 /** A node with the SWAP service in the mock phase on a memory ledger, listening on 127.0.0.1, port 0. */
@@ -28,7 +31,7 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
   const events = recorder();
   const accounting: SwapServiceInit["accounting"] = {
     config: { phase: "mock", ...TERMS, ...options.config },
-    ledger: new MemoryLedgerStore(),
+    ledger: options.ledger ?? new MemoryLedgerStore(),
     logger: (e) => {
       options.logger?.(e);
       events.logger(e as LogEvent);

@@ -15,8 +15,9 @@ export interface PaidRequest {
   /** The requesting peer (PeerId string): the ledger charged. */
   peer: string;
   /**
-   * Reserves `count` messages of the protocol, runs `serve`, and books them if it resolves or gives them back if it
-   * throws. Throws OUT_OF_BOUNDS (the peer was disconnected) or NOT_CONNECTED before serving anything.
+   * Reserves `count` messages of the protocol, runs `serve`, and books them if it resolves, or if it throws because
+   * the peer reset the stream or dropped the connection meanwhile (it may hold most of what was served); gives them
+   * back if serving failed on our side. Throws OUT_OF_BOUNDS (the peer was disconnected) or NOT_CONNECTED before serving anything.
    */
   charge<T>(count: number, serve: () => Promise<T>): Promise<T>;
 }
@@ -35,7 +36,8 @@ export interface PaidHandlerOptions {
 /**
  * Wraps a libp2p stream handler so each request is charged to the requesting peer. A request that throws (the
  * peer's debt would pass our disconnect threshold, or serving failed) has its stream aborted; units reserved for it
- * and not served are given back.
+ * are given back when serving failed on our side, and booked when the peer reset the stream or dropped the
+ * connection mid-serve (else a consumer could read most of a page and reset before the last write, for free).
  *
  * @example
  * await node.handle("/vac/waku/store/2.0.0", paidStreamHandler({
@@ -48,28 +50,59 @@ export interface PaidHandlerOptions {
  * }))
  */
 export function paidStreamHandler(options: PaidHandlerOptions): StreamHandler {
-  return async (stream, connection) => {
-    const peer = connection.remotePeer.toString();
+  return (stream, connection) => {
     const swap = options.accounting();
-    const charge = async <T>(count: number, serve: () => Promise<T>): Promise<T> => {
-      const reservation = await swap.reserveProvide(peer, options.protocol, count);
-      let served: T;
-      try {
-        served = await serve();
-      } catch (error) {
-        reservation.release();
-        throw error;
-      }
-      await reservation.apply();
-      return served;
-    };
-    try {
-      await options.handle({ stream, connection, peer, charge });
-    } catch (error) {
-      options.logger?.({ level: "warn", event: "paid_request_failed", peer, protocol: options.protocol, error: String(error).slice(0, 200) });
-      stream.abort(error instanceof Error ? error : new Error(String(error)));
-    }
+    const work = serveRequest(options, swap, stream, connection);
+    let running = inFlight.get(swap);
+    if (running === undefined) inFlight.set(swap, (running = new Set()));
+    running.add(work);
+    return work.finally(() => running.delete(work));
   };
+}
+
+/** Paid requests in flight per engine, so the service's `stop` books them before it closes the ledger. */
+const inFlight = new WeakMap<SwapAccounting, Set<Promise<void>>>();
+
+/** How many paid requests are in flight on `swap` (internal: the service's `stop` asks). */
+export function paidRequestsInFlight(swap: SwapAccounting): number {
+  return inFlight.get(swap)?.size ?? 0;
+}
+
+/** Resolves once no paid request is in flight on `swap`, including ones that start meanwhile (internal). */
+export async function paidRequestsSettled(swap: SwapAccounting): Promise<void> {
+  const running = inFlight.get(swap);
+  while (running !== undefined && running.size > 0) await Promise.allSettled([...running]);
+}
+
+/** Serves one request of a {@link paidStreamHandler}. */
+async function serveRequest(options: PaidHandlerOptions, swap: SwapAccounting, stream: Stream, connection: Connection): Promise<void> {
+  const peer = connection.remotePeer.toString();
+  const charge = async <T>(count: number, serve: () => Promise<T>): Promise<T> => {
+    const reservation = await swap.reserveProvide(peer, options.protocol, count);
+    let served: T;
+    try {
+      served = await serve();
+    } catch (error) {
+      // The peer walked away mid-serve (reset the stream or dropped the connection): it asked for these units
+      // and may hold most of them, so they are booked. Only a failure on our side gives them back.
+      if (endedByPeer(stream, connection)) await reservation.apply();
+      else reservation.release();
+      throw error;
+    }
+    await reservation.apply();
+    return served;
+  };
+  try {
+    await options.handle({ stream, connection, peer, charge });
+  } catch (error) {
+    options.logger?.({ level: "warn", event: "paid_request_failed", peer, protocol: options.protocol, error: String(error).slice(0, 200) });
+    stream.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** Whether the peer ended the request: it reset the stream, or its connection is gone. */
+function endedByPeer(stream: Stream, connection: Connection): boolean {
+  return stream.status === "reset" || connection.status !== "open";
 }
 
 /**

@@ -15,6 +15,10 @@ import type { SwapLogger } from "../../swap/metrics.js";
 import { CooldownTable } from "./cooldowns.js";
 import { readFrames } from "./inbox.js";
 import { Outbox } from "./outbox.js";
+import { paidRequestsInFlight, paidRequestsSettled } from "./paid.js";
+
+/** Peers whose oversized frames are counted at once (past it the oldest count is forgotten). */
+const MAX_TRACKED_PEERS = 10_000;
 
 /** The libp2p protocol id of Waku's SWAP specification. */
 export const SWAP_PROTOCOL = "/vac/waku/swap/2.0.0-beta1";
@@ -67,6 +71,11 @@ interface Link {
   inbound: Set<Stream>;
   /** Settles when the engine's `connect` for this link is done (whatever its outcome). */
   connected: Promise<void>;
+  /**
+   * The tail of the frames handed to the engine. A replaced stream's frame may still be in the engine when the new
+   * stream's first frame is read: it waits here, so a peer never has two frames handled at once.
+   */
+  handling: Promise<void>;
 }
 
 /**
@@ -81,6 +90,14 @@ export class SwapService implements Startable {
   readonly #now: () => number;
   readonly #maxFrame: number;
   readonly #cooldowns: CooldownTable;
+  /**
+   * Bad frames (oversized or malformed) per peer within `cooldownMs` of its first, kept across its connections: the
+   * engine never sees oversized frames, and forgets a settled peer's refusals when it leaves memory. Bounded,
+   * oldest out.
+   */
+  readonly #abuseBy = new Map<string, { count: number; since: number }>();
+  /** Peers cooling down for abuse the engine would not hold against them at `connect`. */
+  readonly #abusive: CooldownTable;
   readonly #links = new Map<string, Link>();
   /** Per peer, the tail of its connect/disconnected calls, so they reach the engine in order. */
   readonly #order = new Map<string, Promise<void>>();
@@ -96,6 +113,7 @@ export class SwapService implements Startable {
     this.#now = init.now ?? Date.now;
     this.#maxFrame = init.maxFrameBytes ?? 4096;
     this.#cooldowns = new CooldownTable({ now: this.#now });
+    this.#abusive = new CooldownTable({ now: this.#now });
   }
 
   /** The accounting engine. @throws Error if the service is not started. */
@@ -114,7 +132,7 @@ export class SwapService implements Startable {
     const link = this.#links.get(peer.toString());
     if (link === undefined) throw new ChequeError("NOT_CONNECTED", `${peer.toString()} is not connected`, { details: { peer: peer.toString() } });
     await link.connected;
-    if (this.#cooldowns.has(peer.toString())) {
+    if (this.coolingDown(peer)) {
       throw new ChequeError("PEER_COOLING_DOWN", `${peer.toString()} is cooling down`, { details: { peer: peer.toString() } });
     }
     await this.accounting.ready(peer.toString(), options);
@@ -122,7 +140,7 @@ export class SwapService implements Startable {
 
   /** Whether `peer` is cooling down (the connection gater asks). */
   coolingDown(peer: PeerId): boolean {
-    return this.#cooldowns.has(peer.toString());
+    return this.#cooldowns.has(peer.toString()) || this.#abusive.has(peer.toString());
   }
 
   /** Open SWAP streams (inbound and outbound), all or to one peer, for tests and dashboards. */
@@ -167,6 +185,12 @@ export class SwapService implements Startable {
     await this.#c.registrar.unhandle(this.protocol).catch(() => undefined);
     for (const peer of [...this.#links.keys()]) this.#unlink(peer);
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    const engine = this.#engine;
+    if (engine !== undefined && paidRequestsInFlight(engine) > 0) {
+      // Requests served through paidStreamHandler book on this engine: book them before the ledger closes.
+      this.#log({ level: "info", event: "swap_stop_waiting", paidRequests: paidRequestsInFlight(engine) });
+      await paidRequestsSettled(engine);
+    }
     await this.#engine?.close();
     this.#engine = undefined;
   }
@@ -215,11 +239,18 @@ export class SwapService implements Startable {
         this.#log({ level: "warn", event: "swap_frame_undeliverable", peer, reason, error: String(error ?? "").slice(0, 200) });
       },
     });
-    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve() };
+    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve(), handling: Promise.resolve() };
     this.#links.set(peer, link);
     link.connected = this.#inOrder(peer, async () => {
       const engine = this.#engine;
       if (engine === undefined || this.#links.get(peer) !== link) return;
+      if (this.#abusive.has(peer)) {
+        // Cooling down for bad frames the engine did not hold against it: refused without the gater too.
+        this.stats.refusedCoolingDown++;
+        this.#log({ level: "info", event: "swap_connect_refused", peer, reason: "bad_frames" });
+        await this.#closeConnections(link.id);
+        return;
+      }
       try {
         await engine.connect(peer);
       } catch (error) {
@@ -283,9 +314,38 @@ export class SwapService implements Startable {
     );
   }
 
+  /**
+   * Counts a bad frame against `peer`, across its connections: at the engine's `maxRefusals` within its `cooldownMs`
+   * the peer cools down for `cooldownMs`, however it spread them over connections.
+   */
+  #countAbuse(peer: string, engine: SwapAccounting, reason: "oversized_frames" | "malformed_frames"): void {
+    if (this.#cooldowns.has(peer)) {
+      this.#abuseBy.delete(peer); // the engine cooled it down already (and refuses it at `connect`)
+      return;
+    }
+    const now = this.#now();
+    const known = this.#abuseBy.get(peer);
+    const entry = known !== undefined && now - known.since < engine.config.cooldownMs ? known : { count: 0, since: now };
+    entry.count++;
+    this.#abuseBy.delete(peer);
+    if (entry.count >= engine.config.maxRefusals) {
+      this.#abusive.set(peer, now + engine.config.cooldownMs);
+      this.#log({ level: "warn", event: "swap_too_many_bad_frames", peer, reason, count: entry.count });
+      return;
+    }
+    this.#abuseBy.set(peer, entry);
+    if (this.#abuseBy.size > MAX_TRACKED_PEERS) this.#abuseBy.delete(this.#abuseBy.keys().next().value!);
+  }
+
   #onStream(stream: Stream, connection: Connection): void {
     if (!this.#running || this.#engine === undefined) {
       stream.abort(new Error("SWAP service not running"));
+      return;
+    }
+    if (connection.status !== "open" || stream.status !== "open") {
+      // libp2p hands a stream over after a peer-store write: its connection may be gone, and its peer's disconnect
+      // handled, by then. Linking now would hold the peer connected with no disconnect ever to come.
+      stream.abort(new Error("SWAP stream arrived after its connection closed"));
       return;
     }
     const peer = connection.remotePeer.toString();
@@ -300,19 +360,25 @@ export class SwapService implements Startable {
         stream,
         maxFrameBytes: this.#maxFrame,
         ready: link.connected,
-        onFrame: async (frame) => {
+        onFrame: (frame) => {
           this.stats.framesIn++;
-          if (this.#links.get(peer) !== link) return;
-          try {
-            await engine.handle(peer, frame);
-          } catch (error) {
-            // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
-            if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
-          }
+          const run = link.handling.then(async () => {
+            if (this.#links.get(peer) !== link) return;
+            try {
+              await engine.handle(peer, frame);
+            } catch (error) {
+              // MALFORMED_WIRE, PEER_REFUSED, NOT_CONNECTED: the engine counted, logged and disconnected as needed.
+              if (isChequeError(error, "MALFORMED_WIRE")) this.#countAbuse(peer, engine, "malformed_frames");
+              if (!isChequeError(error)) this.#log({ level: "warn", event: "swap_handle_failed", peer, error: String(error).slice(0, 200) });
+            }
+          });
+          link.handling = run;
+          return run;
         },
         onOversized: async (length) => {
           this.stats.oversized++;
           this.#log({ level: "warn", event: "swap_frame_too_large", peer, length, max: this.#maxFrame });
+          this.#countAbuse(peer, engine, "oversized_frames");
           await this.#closeConnections(connection.remotePeer);
         },
       }).finally(() => link.inbound.delete(stream)),
