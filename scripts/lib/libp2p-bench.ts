@@ -183,8 +183,8 @@ export async function measureLibp2pOverhead(options: {
   ms?: number;
   hard?: () => Promise<{ client: HardPhaseOptions; server: HardPhaseOptions; tokenPerUnit: bigint }>;
 } = {}): Promise<Libp2pOverhead> {
-  const n = options.rounds ?? 7;
-  const ms = options.ms ?? 500;
+  const n = options.rounds ?? 11;
+  const ms = options.ms ?? 300;
   const mock = await pair({ phase: "mock", ...TERMS });
   let result: Libp2pOverhead;
   try {
