@@ -16,6 +16,7 @@ import hre from "hardhat";
 import {
   ChequeReceiver,
   ChequeVerifier,
+  ChequebookIssuer,
   MemoryChequeStore,
   MemoryLedgerStore,
   SqliteChequeStore,
@@ -28,6 +29,7 @@ import {
   setCryptoBackend,
   encodeSwapMessage,
   signCheque,
+  type HardPhaseOptions,
   type LedgerStore,
   type SignedCheque,
 } from "../sdk/index.js";
@@ -83,10 +85,10 @@ const tokenAddress = await token.getAddress();
 const issuerKey = Wallet.createRandom();
 const beneficiary = beneficiarySigner!.address;
 
-async function newChequebook(salt: string): Promise<string> {
+async function newChequebook(salt: string, issuer = issuerKey.address): Promise<string> {
   const f = factory.connect(deployer!);
-  const address = await f.deploySimpleSwap.staticCall(issuerKey.address, 86_400n, salt);
-  await (await f.deploySimpleSwap(issuerKey.address, 86_400n, salt)).wait();
+  const address = await f.deploySimpleSwap.staticCall(issuer, 86_400n, salt);
+  await (await f.deploySimpleSwap(issuer, 86_400n, salt)).wait();
   await token.mint(address, 10n ** 30n);
   return address;
 }
@@ -289,13 +291,37 @@ try {
 // ---- SWAP over libp2p ----------------------------------------------------------------------------------------------
 log("SWAP over libp2p...");
 {
-  const o = await measureLibp2pOverhead();
+  // Hard phase: each node pays from its own chequebook on the in-process chain and verifies the other's cheques.
+  const hard = async () => {
+    const tokenPerUnit = 10n ** 12n;
+    const side = async (key: ReturnType<typeof Wallet.createRandom>, book: string, beneficiaryAddress: string): Promise<HardPhaseOptions> => {
+      const store = new MemoryChequeStore();
+      const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: beneficiaryAddress, trustedFactories: [factoryAddress], token: tokenAddress, store });
+      const issuer = await ChequebookIssuer.connect({ signer: key.connect(ethers.provider), chequebook: book, store });
+      return { issuer, receiver: new ChequeReceiver({ verifier, store }), verifier, store, token: tokenAddress };
+    };
+    const serverKey = Wallet.createRandom();
+    const serverBook = await newChequebook(ethers.id("bench libp2p server"), serverKey.address);
+    const clientBook = await newChequebook(ethers.id("bench libp2p client"));
+    return { client: await side(issuerKey, clientBook, issuerKey.address), server: await side(serverKey, serverBook, beneficiary), tokenPerUnit };
+  };
+  const o = await measureLibp2pOverhead({ hard });
+  results.libp2pRounds = o.rounds;
   results.libp2pPlainPerSec = o.plainPerSec;
-  results.libp2pSwapPerSec = o.swapPerSec;
-  results.libp2pSwapOverheadPercent = o.overheadPercent;
-  results.libp2pSwapOverheadPercentSerial = o.overheadSerialPercent;
-  rows.push({ metric: "paid messages over libp2p, mock phase (bookings in the background)", sdk: o.swapPerSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
-  rows.push({ metric: "paid messages over libp2p, mock phase (each booking awaited)", sdk: o.swapSerialPerSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
+  results.libp2pSwapPerSec = o.swap.perSec;
+  results.libp2pSwapOverheadPercent = o.swap.overheadPercent;
+  results.libp2pSwapCpuOverheadPercent = o.swap.cpuOverheadPercent;
+  results.libp2pSwapSerialPerSec = o.serial.perSec;
+  results.libp2pSwapOverheadPercentSerial = o.serial.overheadPercent;
+  results.libp2pSwapCpuOverheadPercentSerial = o.serial.cpuOverheadPercent;
+  results.libp2pPlainPerSecHard = o.hard!.plainPerSec;
+  results.libp2pSwapPerSecHard = o.hard!.perSec;
+  results.libp2pSwapOverheadPercentHard = o.hard!.overheadPercent;
+  results.libp2pSwapCpuOverheadPercentHard = o.hard!.cpuOverheadPercent;
+  const note = (f: { overheadPercent: number; cpuOverheadPercent: number }) => `overhead ${f.overheadPercent.toFixed(1)} % (CPU per message ${f.cpuOverheadPercent.toFixed(1)} %)`;
+  rows.push({ metric: `paid messages over libp2p, mock phase, bookings in the background: ${note(o.swap)}`, sdk: o.swap.perSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
+  rows.push({ metric: `paid messages over libp2p, mock phase, each booking awaited: ${note(o.serial)}`, sdk: o.serial.perSec, baseline: o.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
+  rows.push({ metric: `paid messages over libp2p, hard phase (cheques), bookings in the background: ${note(o.hard!)}`, sdk: o.hard!.perSec, baseline: o.hard!.plainPerSec, baselineName: "same flow, no SWAP", unit: "/s" });
 }
 
 // ---- gas -----------------------------------------------------------------------------------------------------------

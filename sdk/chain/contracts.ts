@@ -11,6 +11,7 @@ import { ChequeError, isChequeError } from "../errors.js";
 export const chequebookInterface = new Interface(CHEQUEBOOK_ABI);
 export const factoryInterface = new Interface(CHEQUEBOOK_FACTORY_ABI);
 export const erc20Interface = new Interface(ERC20_ABI);
+const erc1271Interface = new Interface(ERC1271_ABI);
 
 /** Every custom error the contracts, OpenZeppelin and the token can revert with. */
 const errorInterface = new Interface(
@@ -29,24 +30,27 @@ function guardedRunner(runner: ContractRunner): ContractRunner {
   return isProvider(runner) ? guardProvider(runner) : runner;
 }
 
-/** A chequebook contract at `address`. A provider runner is guarded ({@link guardProvider}). */
+/**
+ * A chequebook contract at `address`. A provider runner is guarded ({@link guardProvider}). The handles share one
+ * parsed ABI per contract kind: a handle made per cheque costs no ABI parsing.
+ */
 export function chequebookAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, CHEQUEBOOK_ABI, guardedRunner(runner));
+  return new Contract(address, chequebookInterface, guardedRunner(runner));
 }
 
 /** A chequebook factory at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function factoryAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, CHEQUEBOOK_FACTORY_ABI, guardedRunner(runner));
+  return new Contract(address, factoryInterface, guardedRunner(runner));
 }
 
 /** An ERC-20 token at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function erc20At(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, ERC20_ABI, guardedRunner(runner));
+  return new Contract(address, erc20Interface, guardedRunner(runner));
 }
 
 /** An ERC-1271 signer contract at `address`. A provider runner is guarded ({@link guardProvider}). */
 export function erc1271At(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, ERC1271_ABI, guardedRunner(runner));
+  return new Contract(address, erc1271Interface, guardedRunner(runner));
 }
 
 /** What to do next, per custom error: the message of the {@link ChequeError}. */

@@ -228,20 +228,35 @@ export class PeerBook {
   save(s: PeerState): Promise<void> {
     if (this.#peers.get(s.peer) !== s) return Promise.resolve();
     this.#dirty.set(s.peer, s);
-    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const batch = [...this.#dirty.values()].map(persistable);
-      this.#dirty.clear();
-      this.#flush = undefined;
-      const write = this.#write(batch);
-      this.#writes.add(write);
-      void write.then(
-        () => this.#writes.delete(write),
-        () => this.#writes.delete(write),
-      );
-      return write;
-    });
-    return this.#flush;
+    // One pending flush per turn, settled by the write that carries every change made until then.
+    return (this.#flush ??= new Promise<void>((resolve, reject) => setImmediate(this.#flushNow, resolve, reject)));
   }
+
+  readonly #flushNow = (resolve: () => void, reject: (error: unknown) => void): void => {
+    const batch: PeerLedger[] = [];
+    try {
+      for (const s of this.#dirty.values()) batch.push(persistable(s));
+    } catch (error) {
+      // Nothing is written: the changes stay dirty for the next flush, and the callers learn it failed.
+      this.#flush = undefined;
+      reject(error);
+      return;
+    }
+    this.#dirty.clear();
+    this.#flush = undefined;
+    const write = this.#write(batch);
+    this.#writes.add(write);
+    write.then(
+      () => {
+        this.#writes.delete(write);
+        resolve();
+      },
+      (error: unknown) => {
+        this.#writes.delete(write);
+        reject(error);
+      },
+    );
+  };
 
   async #write(batch: PeerLedger[]): Promise<void> {
     try {
