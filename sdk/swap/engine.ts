@@ -239,6 +239,9 @@ export class SwapAccounting {
     s.handshaken = false;
     this.#peers.release(s);
     this.#settleReady(s, new ChequeError("NOT_CONNECTED", `${peer} disconnected before its handshake was accepted`, { details: { peer } }));
+    // Refusals are counted in memory; write them down before the peer may leave memory (one write per connection
+    // that had any, which the peer pays for with the connection).
+    if (s.refusals > 0) void this.#track(this.#peers.save(s).catch(() => undefined));
     this.#maybeEvict(s);
   }
 

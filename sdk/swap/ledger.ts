@@ -68,6 +68,11 @@ export interface PeerLedger {
   lastPaymentDate?: number;
   /** Mock phase: the last payment credited from the peer, to acknowledge a re-send without crediting it twice. */
   lastMockReceived?: { date: number; amount: number };
+  /**
+   * Messages refused since the peer last earned one back (see `maxRefusals`). Kept with the record so that leaving,
+   * being evicted from memory or a restart does not give a peer a fresh allowance.
+   */
+  refusals?: number;
 }
 
 /** Where {@link PeerLedger}s live. */

@@ -14,7 +14,7 @@ export interface PeerState extends PeerLedger {
   pastPayment: boolean;
   pastDisconnect: boolean;
   weOwePast: boolean;
-  /** Refused messages since the last accepted cheque. */
+  /** Refused messages since the peer last earned one back (durable, see {@link PeerLedger.refusals}). */
   refusals: number;
   /** Handshakes being checked (they may wait for the chain): the state may not leave memory meanwhile. */
   handshaking: number;
@@ -40,13 +40,14 @@ export function persistable(s: PeerState): PeerLedger {
   if (s.receiving !== undefined) l.receiving = { ...s.receiving };
   if (s.lastPaymentDate !== undefined) l.lastPaymentDate = s.lastPaymentDate;
   if (s.lastMockReceived !== undefined) l.lastMockReceived = { ...s.lastMockReceived };
+  if (s.refusals > 0) l.refusals = s.refusals;
   return l;
 }
 
 function runtime(l: PeerLedger): PeerState {
   return {
     ...l, connected: false, handshaken: false, reservedProvide: 0n, reservedConsume: 0n,
-    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: 0, handshaking: 0, ackWaiters: [], readyWaiters: [],
+    pastPayment: false, pastDisconnect: false, weOwePast: false, refusals: l.refusals ?? 0, handshaking: 0, ackWaiters: [], readyWaiters: [],
   };
 }
 

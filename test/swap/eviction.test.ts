@@ -39,6 +39,23 @@ describe("SWAP peers in memory", function () {
     expect(a.swap.balance("B")).to.equal(-b.swap.balance("A"));
   });
 
+  it("keeps a peer's refusal count across eviction: bad messages spread over reconnects still end in a cool-down", async function () {
+    const net = new SimNetwork();
+    const b = await net.add("B", { ...TERMS, maxRefusals: 3 } as never, {}, new MemoryLedgerStore());
+    await net.add("M", TERMS);
+    for (let round = 0; round < 3; round++) {
+      await net.connect("M", "B");
+      if (b.logs.some((e) => e.event === "too_many_refusals")) break;
+      // Two refused messages per connection, one fewer than maxRefusals, then leave settled (and be evicted).
+      for (let i = 0; i < 2; i++) await b.swap.handle("M", new Uint8Array([0xff, 0xff, 0xff])).catch(() => undefined);
+      if (b.logs.some((e) => e.event === "too_many_refusals")) break;
+      cut(net, "M", "B");
+      await b.swap.idle();
+    }
+    expect(b.logs.some((e) => e.event === "peer_evicted" && e.peer === "M")).to.equal(true);
+    expect(b.logs.some((e) => e.event === "too_many_refusals" && e.peer === "M")).to.equal(true);
+  });
+
   it("keeps a peer that leaves owing, and one whose payment is unanswered", async function () {
     const net = new SimNetwork();
     const b = await net.add("B", TERMS, {}, new MemoryLedgerStore());

@@ -202,9 +202,10 @@ describe("SWAP over libp2p: review attacks", function () {
       await hostile.dial(server.getMultiaddrs());
       await waitConnected(server, hostile.peerId);
       const lp = lpStream(await hostile.dialProtocol(server.peerId, SWAP_PROTOCOL));
-      for (let i = 0; i < maxRefusals - 1; i++) await lp.write(new Uint8Array(8).fill(0xff));
-      await logOf(server).waitFor((e) => e.event === "malformed_message" && e["peer"] === peer, round * (maxRefusals - 1));
       const gone = waitDisconnected(server, hostile.peerId);
+      // The engine keeps the count across connections too, so the second round may be cut off at its first frame.
+      for (let i = 0; i < maxRefusals - 1; i++) await lp.write(new Uint8Array(8).fill(0xff)).catch(() => undefined);
+      await Promise.race([logOf(server).waitFor((e) => e.event === "malformed_message" && e["peer"] === peer, round * (maxRefusals - 1)), gone]);
       await hostile.hangUp(server.peerId);
       await gone;
       await server.services.swap.accounting.idle();
