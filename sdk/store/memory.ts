@@ -15,6 +15,7 @@ export class MemoryChequeStore implements ChequeStore {
   #cashouts = new Map<string, CashoutRecord>();
   #pending = new Map<string, PendingTx>();
   #info = new Map<string, ChequebookInfo>();
+  #meta = new Map<string, string>();
   #closed = false;
 
   #open(): void {
@@ -112,6 +113,16 @@ export class MemoryChequeStore implements ChequeStore {
   async putChequebookInfo(info: ChequebookInfo) {
     this.#open();
     this.#info.set(info.chequebook.toLowerCase(), copy(info));
+  }
+
+  async getMeta(key: string) {
+    this.#open();
+    return this.#meta.get(key);
+  }
+
+  async putMeta(key: string, value: string) {
+    this.#open();
+    this.#meta.set(key, value);
   }
 
   async close() {

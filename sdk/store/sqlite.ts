@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS pending_txs (
 CREATE TABLE IF NOT EXISTS chequebooks (
   chequebook TEXT PRIMARY KEY, issuer TEXT NOT NULL, token TEXT NOT NULL, factory TEXT NOT NULL,
   issuer_is_contract INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 type Row = Record<string, unknown>;
@@ -361,6 +362,20 @@ export class SqliteChequeStore implements ChequeStore {
       this.#stmt("INSERT OR REPLACE INTO chequebooks (chequebook, issuer, token, factory, issuer_is_contract) VALUES (?, ?, ?, ?, ?)").run(
         lower(info.chequebook), lower(info.issuer), lower(info.token), lower(info.factory), Number(info.issuerIsContract),
       );
+    });
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.#read(() => {
+      const row = this.#stmt("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+      return row === undefined ? undefined : String(row.value);
+    });
+  }
+
+  async putMeta(key: string, value: string): Promise<void> {
+    this.#open();
+    return this.#enqueue(() => {
+      this.#stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
     });
   }
 

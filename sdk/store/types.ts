@@ -107,6 +107,14 @@ export interface ChequeStore {
   getChequebookInfo(chequebook: string): Promise<ChequebookInfo | undefined>;
   putChequebookInfo(info: ChequebookInfo): Promise<void>;
 
+  /**
+   * A small named value kept beside the cheques (e.g. a watcher's last processed block); undefined if never set.
+   * Keys and values are the caller's own strings; no peer input belongs here.
+   */
+  getMeta(key: string): Promise<string | undefined>;
+  /** Sets (or replaces) a named value; durable when it resolves. */
+  putMeta(key: string, value: string): Promise<void>;
+
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
 }

@@ -108,6 +108,15 @@ export function shouldBehaveLikeAChequeStore(open: () => Promise<ChequeStore>) {
     expect(got!.issuer.toLowerCase()).to.equal(PEER_1);
   });
 
+  it("keeps named values (meta) and replaces them", async function () {
+    expect(await store.getMeta("watch:cursor")).to.equal(undefined);
+    await store.putMeta("watch:cursor", "41");
+    await store.putMeta("watch:cursor", "42");
+    await store.putMeta("other", "x");
+    expect(await store.getMeta("watch:cursor")).to.equal("42");
+    expect(await store.getMeta("other")).to.equal("x");
+  });
+
   it("keeps the highest cheque when many writers race", async function () {
     const cheques = await Promise.all(Array.from({ length: 30 }, (_, i) => cheque(BOOK_A, PEER_1, BigInt(i + 1))));
     cheques.sort(() => Math.random() - 0.5);

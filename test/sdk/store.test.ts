@@ -56,11 +56,13 @@ describe("SDK stores", function () {
       const c = await cheque(BOOK_A, PEER_1, 42n);
       await first.putReceived(c, 7);
       await first.putIssued(c, 8);
+      await first.putMeta("watch:cursor", "123");
       await first.close();
       const second = SqliteChequeStore.open(path);
       expect(await second.getReceived(BOOK_A, PEER_1)).to.deep.equal({ cheque: c, receivedAt: 7 });
       expect(await second.getIssued(BOOK_A, PEER_1)).to.deep.equal({ cheque: c, issuedAt: 8 });
       expect(await second.totalIssued(BOOK_A)).to.equal(42n);
+      expect(await second.getMeta("watch:cursor")).to.equal("123");
       await second.close();
     });
 
