@@ -5,6 +5,7 @@
 export * from "./chain/abi.js";
 export * from "./beneficiary/cashout.js";
 export type { CashoutExecutor, CashoutItemReport, CashoutItemStatus } from "./beneficiary/executor.js";
+export { sequentialCashout } from "./beneficiary/sequential.js";
 export * from "./cheque/cheque.js";
 export { chequebookAt, chequebookInterface, decodeRevert, erc20At, erc20Interface, factoryAt, factoryInterface, toChequeError } from "./chain/contracts.js";
 export * from "./errors.js";

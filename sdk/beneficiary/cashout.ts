@@ -38,6 +38,8 @@ export interface CashoutResult {
 /** Where a chequebook stands for us. */
 export interface CashoutStatus {
   chequebook: string;
+  /** Whose cheques (the casher's beneficiary). */
+  beneficiary: string;
   /** The cumulative payout of the best cheque held. */
   held: bigint;
   paidOut: bigint;
@@ -154,7 +156,7 @@ export class ChequeCasher {
     const paidOut = readPaidOut > known ? readPaidOut : known;
     const uncashed = held > paidOut ? held - paidOut : 0n;
     const [last] = await this.#store.listCashouts(address);
-    const status: CashoutStatus = { chequebook: address, held, paidOut, uncashed, payable: uncashed < liquidFor ? uncashed : liquidFor };
+    const status: CashoutStatus = { chequebook: address, beneficiary: me, held, paidOut, uncashed, payable: uncashed < liquidFor ? uncashed : liquidFor };
     if (last !== undefined) status.last = last;
     return status;
   }
