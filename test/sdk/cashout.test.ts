@@ -36,7 +36,7 @@ describe("SDK cash-out", function () {
     const f = await networkHelpers.loadFixture(sdkFixture);
     await hold(f, store, 40n * UNIT);
     const casher = new ChequeCasher({ signer: f.beneficiary, store, gasCostInToken: free, tx: FAST });
-    expect(await casher.status(f.address)).to.deep.equal({ chequebook: f.address, held: 40n * UNIT, paidOut: 0n, uncashed: 40n * UNIT, payable: 40n * UNIT });
+    expect(await casher.status(f.address)).to.deep.equal({ chequebook: f.address, beneficiary: f.beneficiary.address, held: 40n * UNIT, paidOut: 0n, uncashed: 40n * UNIT, payable: 40n * UNIT });
     const r = await casher.cashOut(f.address);
     expect(r).to.deep.include({ chequebook: f.address, paid: 40n * UNIT, callerPayout: 0n, bounced: false, stillOwed: 0n });
     expect(r.gasUsed > 0n).to.equal(true);
