@@ -1,0 +1,370 @@
+/**
+ * The cash-out watcher: follows every chequebook we hold cheques from and cashes, through a {@link CashoutExecutor},
+ * when its policies say so: above all when cover is about to go (a prepared hard-deposit decrease comes due, or
+ * the chequebook can pay less than we are owed), and also past a threshold, on a period, or when the payout beats
+ * the gas. It resumes from the last confirmed block it processed (kept in the store), reads logs in bounded ranges,
+ * and re-reads each touched chequebook's state from the contract rather than trusting what a log says.
+ */
+import type { Provider } from "ethers";
+
+import { chequebookAt, rpc } from "../chain/contracts.js";
+import { guardProvider } from "../chain/guard.js";
+import { ChequeError, isChequeError } from "../errors.js";
+import type { ChequeStore } from "../store/types.js";
+import { toAddress } from "../validate.js";
+import type { CashoutExecutor, CashoutItemReport } from "./executor.js";
+import { touchedChequebooks } from "./watch-logs.js";
+import { coverRisk, fingerprint, owedAndPayable, readChequebookState, type ChequebookState, type WatchReason } from "./watch-policy.js";
+import type { WatchDecisionItem, WatchEvent } from "./watch-report.js";
+
+/** Options of a {@link CashoutScheduler}. */
+export interface CashoutSchedulerOptions {
+  provider: Provider;
+  store: ChequeStore;
+  /** Whose cheques are watched (the executor's beneficiary). */
+  beneficiary: string;
+  /** Does the cashing: {@link sequentialCashout} or a batch executor. */
+  executor: CashoutExecutor;
+  /** Blocks behind the head before a block counts as processed (the cursor never passes head - confirmations). Default 2. */
+  confirmations?: number;
+  /** The most blocks one log query covers. Default 1,000. */
+  maxBlockRange?: number;
+  /** Where to start when the store has no cursor (default: the head minus the confirmations). */
+  fromBlock?: number;
+  /** Follow cover (decreases, liquidity) and cash before it goes. Default true. */
+  cover?: boolean;
+  /** Cash a decreasing chequebook this long before the decrease comes due (seconds of chain time). Default 3,600. */
+  safetySeconds?: number;
+  /** And this many blocks more (times `blockTimeSeconds`). Default 0. */
+  safetyBlocks?: number;
+  /** Seconds per block, to turn `safetyBlocks` into time. Default 12. */
+  blockTimeSeconds?: number;
+  /** Cash a chequebook once what we are owed reaches this (token base units). */
+  threshold?: bigint;
+  /** Cash everything payable every this many seconds of chain time. */
+  periodSeconds?: number;
+  /** Cash when the payout is at least `margin` times the gas cost (in tokens), as `quote` prices it. */
+  profit?: { quote: (chequebook: string) => Promise<{ payable: bigint; costInToken: bigint }>; margin?: number };
+  /**
+   * Never ask for a cash-out paying less than this (token base units). Default 1. It bounds what a hostile issuer
+   * can make us spend: each cash-out we send pays us at least this much.
+   */
+  minPayout?: bigint;
+  /** Re-read every chequebook's state this often (blocks), whatever the logs say; 0 never. Default 1,000. */
+  fullRefreshBlocks?: number;
+  /** The loop's wait between steps once caught up (ms). Default 4,000. */
+  pollMs?: number;
+  /** The loop's back-off after a failed step: `baseMs` doubling up to `maxMs`. Defaults 1,000 and 60,000. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Receives every event ({@link watchEventJson} makes a JSON line of it). */
+  onEvent?: (event: WatchEvent) => void;
+}
+
+/** What one {@link CashoutScheduler.step} did. */
+export interface StepResult {
+  head: number;
+  /** The last confirmed block processed. */
+  cursor: number;
+  /** More blocks are waiting to be read: step again now. */
+  behind: boolean;
+  decisions: WatchDecisionItem[];
+  reports: CashoutItemReport[];
+}
+
+interface Book {
+  chequebook: string;
+  token?: string;
+  held: bigint;
+  state?: ChequebookState;
+  dirty: boolean;
+  /** The fingerprint at which a cash-out was last asked for: not asked again until something moves. */
+  tried?: string | undefined;
+  quoted?: { fingerprint: string; worth: boolean };
+  warned?: string;
+}
+
+const TRANSIENT = new Set(["RPC_UNAVAILABLE", "RPC_TIMEOUT", "RPC_ERROR", "TIMEOUT", "STORE_BUSY", "STORE_FAILURE", "UNKNOWN"]);
+const COVER_FIRST: Record<WatchReason, number> = { COVER_DECREASE_DUE: 0, COVER_LIQUIDITY_SHORT: 0, THRESHOLD: 1, PERIOD: 1, PROFITABLE: 1 };
+
+function positiveInt(value: number | undefined, fallback: number, name: string, min = 0): number {
+  const v = value ?? fallback;
+  if (!(Number.isSafeInteger(v) && v >= min)) throw new ChequeError("INVALID_ARGUMENT", `${name} must be an integer of at least ${min}, got ${String(value)}`);
+  return v;
+}
+
+/**
+ * Watches the chequebooks we hold cheques from and cashes them when a policy says so.
+ *
+ * @example
+ * const scheduler = new CashoutScheduler({ provider, store, beneficiary, executor: sequentialCashout(casher),
+ *   onEvent: (e) => console.log(watchEventJson(e)) })
+ * scheduler.start() // ... await scheduler.stop()
+ */
+export class CashoutScheduler {
+  readonly #o: CashoutSchedulerOptions;
+  readonly #provider: Provider;
+  readonly #me: string;
+  readonly #confirmations: number;
+  readonly #range: number;
+  readonly #margin: bigint;
+  readonly #minPayout: bigint;
+  readonly #refreshEvery: number;
+  readonly #books = new Map<string, Book>();
+  #cursorKey: string | undefined;
+  #cursor: number | undefined;
+  #lastRefresh = 0;
+  #lastPeriod: bigint | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #running = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #ticking: Promise<void> | undefined;
+  #failures = 0;
+
+  /** @throws ChequeError INVALID_ARGUMENT for a bad address or option. */
+  constructor(options: CashoutSchedulerOptions) {
+    this.#o = options;
+    this.#provider = guardProvider(options.provider);
+    this.#me = toAddress(options.beneficiary, "beneficiary");
+    this.#confirmations = positiveInt(options.confirmations, 2, "confirmations");
+    this.#range = positiveInt(options.maxBlockRange, 1000, "maxBlockRange", 1);
+    this.#refreshEvery = positiveInt(options.fullRefreshBlocks, 1000, "fullRefreshBlocks");
+    const seconds = positiveInt(options.safetySeconds, 3600, "safetySeconds") + positiveInt(options.safetyBlocks, 0, "safetyBlocks") * positiveInt(options.blockTimeSeconds, 12, "blockTimeSeconds");
+    this.#margin = BigInt(seconds);
+    this.#minPayout = options.minPayout ?? 1n;
+    if (this.#minPayout < 1n) throw new ChequeError("INVALID_ARGUMENT", "minPayout must be at least 1");
+    if (options.periodSeconds !== undefined) positiveInt(options.periodSeconds, 0, "periodSeconds", 1);
+    if (options.threshold !== undefined && options.threshold < 1n) throw new ChequeError("INVALID_ARGUMENT", "threshold must be at least 1");
+    if (options.profit !== undefined && !((options.profit.margin ?? 2) >= 1)) throw new ChequeError("INVALID_ARGUMENT", "profit.margin must be at least 1");
+  }
+
+  /** The last confirmed block processed, once known. */
+  get cursor(): number | undefined {
+    return this.#cursor;
+  }
+
+  /** Whether the loop runs. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  #emit(event: WatchEvent): void {
+    try {
+      this.#o.onEvent?.(event);
+    } catch {
+      // a reporter's failure must not stop the watcher
+    }
+  }
+
+  /**
+   * Runs one step: reads the logs of at most `maxBlockRange` blocks after the cursor, re-reads the state of every
+   * chequebook touched (all of them at the first step, so a decrease prepared while we were down is seen), decides,
+   * cashes the chosen chequebooks in one call to the executor, then moves the cursor (at most to head -
+   * confirmations) and stores it. Steps run one at a time. A failed step moves nothing: the next one reads the same
+   * blocks again.
+   *
+   * @throws ChequeError RPC_*, WRONG_CHAIN, STORE_* (the loop of {@link start} reports them and backs off).
+   */
+  step(): Promise<StepResult> {
+    const run = this.#queue.then(() => this.#step());
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Steps until caught up with the head; returns every step's result. */
+  async poll(): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    do results.push(await this.step());
+    while (results.at(-1)!.behind);
+    return results;
+  }
+
+  async #step(): Promise<StepResult> {
+    const provider = this.#provider;
+    this.#cursorKey ??= `watch:cursor:${(await rpc("reading the chain id", () => provider.getNetwork())).chainId}:${this.#me.toLowerCase()}`;
+    const head = await rpc("reading the block number", () => provider.getBlockNumber());
+    if (this.#cursor === undefined) await this.#resume(head);
+    const cursor = this.#cursor!;
+    await this.#syncHeld();
+    const from = cursor + 1;
+    const to = Math.min(head, cursor + this.#range);
+    let touched = 0;
+    if (from <= to && this.#books.size > 0) {
+      const followed = [...this.#books.values()].map((b) => ({ chequebook: b.chequebook, token: b.token! }));
+      for (const book of await touchedChequebooks({ provider, followed, fromBlock: from, toBlock: to })) {
+        this.#books.get(book)!.dirty = true;
+        touched++;
+      }
+    }
+    if (this.#refreshEvery > 0 && head - this.#lastRefresh >= this.#refreshEvery) {
+      for (const book of this.#books.values()) book.dirty = true;
+      this.#lastRefresh = head;
+    }
+    await this.#refresh(head);
+    const now = BigInt((await rpc("reading the head block", () => provider.getBlock(head)))?.timestamp ?? 0);
+    const decisions = await this.#decide(head, now);
+    let reports: CashoutItemReport[] = [];
+    if (decisions.length > 0) reports = await this.#cash(head, now, decisions);
+    const next = Math.max(cursor, Math.min(to, head - this.#confirmations));
+    if (next !== cursor) {
+      await this.#o.store.putMeta(this.#cursorKey, String(next));
+      this.#cursor = next;
+    }
+    const behind = to < head - this.#confirmations;
+    this.#emit({ type: "progress", cursor: this.#cursor!, head, behind, chequebooks: this.#books.size, touched });
+    return { head, cursor: this.#cursor!, behind, decisions, reports };
+  }
+
+  async #resume(head: number): Promise<void> {
+    const stored = await this.#o.store.getMeta(this.#cursorKey!);
+    const resumed = stored !== undefined && /^[0-9]+$/.test(stored);
+    const start = resumed ? Number(stored) : this.#o.fromBlock !== undefined ? this.#o.fromBlock - 1 : head - this.#confirmations;
+    this.#cursor = Math.max(-1, start);
+    this.#lastRefresh = head;
+    const period = await this.#o.store.getMeta(`${this.#cursorKey!}:period`);
+    if (period !== undefined && /^[0-9]+$/.test(period)) this.#lastPeriod = BigInt(period);
+    await this.#syncHeld();
+    this.#emit({ type: "started", cursor: this.#cursor, head, chequebooks: this.#books.size, resumed });
+  }
+
+  /** Follows every chequebook we hold a cheque from (a new one is read at once) and takes the held amounts. */
+  async #syncHeld(): Promise<void> {
+    for (const { cheque } of await this.#o.store.listReceived(this.#me)) {
+      if (cheque.beneficiary.toLowerCase() !== this.#me.toLowerCase()) continue;
+      const key = cheque.chequebook.toLowerCase();
+      let book = this.#books.get(key);
+      if (book === undefined) {
+        book = { chequebook: cheque.chequebook, held: 0n, dirty: true };
+        this.#books.set(key, book);
+      }
+      if (cheque.cumulativePayout > book.held) book.held = cheque.cumulativePayout;
+      if (book.token === undefined) {
+        const info = await this.#o.store.getChequebookInfo(cheque.chequebook);
+        book.token = info?.token ?? ((await rpc("reading the chequebook's token", () => chequebookAt(cheque.chequebook, this.#provider).getFunction("token")())) as string);
+      }
+    }
+  }
+
+  async #refresh(block: number): Promise<void> {
+    for (const book of this.#books.values()) {
+      if (!book.dirty) continue;
+      book.state = await readChequebookState(this.#provider, book.chequebook, this.#me, block);
+      book.dirty = false;
+    }
+  }
+
+  async #decide(block: number, now: bigint): Promise<WatchDecisionItem[]> {
+    const o = this.#o;
+    const periodDue = o.periodSeconds !== undefined && this.#lastPeriod !== undefined && now - this.#lastPeriod >= BigInt(o.periodSeconds);
+    if (o.periodSeconds !== undefined && (this.#lastPeriod === undefined || periodDue)) {
+      await o.store.putMeta(`${this.#cursorKey!}:period`, String(now));
+      this.#lastPeriod = now;
+    }
+    const items: WatchDecisionItem[] = [];
+    for (const book of this.#books.values()) {
+      const state = book.state;
+      if (state === undefined) continue;
+      const { owed, payable } = owedAndPayable(state, book.held);
+      if (owed === 0n) continue;
+      const fp = fingerprint(state, book.held);
+      let reason = o.cover === false ? undefined : coverRisk({ state, held: book.held, now, marginSeconds: this.#margin });
+      if (payable < this.#minPayout) {
+        if (reason !== undefined && book.warned !== fp) {
+          book.warned = fp;
+          this.#emit({ type: "at-risk", block, chequebook: book.chequebook, reason, code: payable === 0n ? "NOTHING_PAYABLE" : "BELOW_MIN_PAYOUT", owed, payable });
+        }
+        continue;
+      }
+      if (reason === undefined && o.threshold !== undefined && owed >= o.threshold) reason = "THRESHOLD";
+      if (reason === undefined && periodDue) reason = "PERIOD";
+      if (reason === undefined && o.profit !== undefined && book.tried !== fp) {
+        if (book.quoted?.fingerprint !== fp) book.quoted = { fingerprint: fp, worth: await this.#worth(book.chequebook) };
+        if (book.quoted.worth) reason = "PROFITABLE";
+      }
+      if (reason === undefined || (reason !== "PERIOD" && book.tried === fp)) continue;
+      const item: WatchDecisionItem = { chequebook: book.chequebook, reason, owed, payable };
+      if (state.decreaseAmount > 0n) item.canBeDecreasedAt = state.canBeDecreasedAt;
+      items.push(item);
+    }
+    // The urgent first (a sequential executor reaches them first), the earliest decrease first among them.
+    return items.sort((a, b) => COVER_FIRST[a.reason] - COVER_FIRST[b.reason] || Number((a.canBeDecreasedAt ?? 0n) - (b.canBeDecreasedAt ?? 0n)));
+  }
+
+  async #worth(chequebook: string): Promise<boolean> {
+    const margin = BigInt(Math.round((this.#o.profit!.margin ?? 2) * 1000));
+    try {
+      const q = await this.#o.profit!.quote(chequebook);
+      return q.payable * 1000n >= q.costInToken * margin;
+    } catch (error) {
+      if (isChequeError(error) && TRANSIENT.has(error.code)) throw error;
+      return false; // nothing to cash, or the simulation reverts: not worth it
+    }
+  }
+
+  async #cash(block: number, now: bigint, items: WatchDecisionItem[]): Promise<CashoutItemReport[]> {
+    this.#emit({ type: "decision", block, now, items });
+    const fps = new Map(items.map((i) => {
+      const book = this.#books.get(i.chequebook.toLowerCase())!;
+      return [i.chequebook.toLowerCase(), fingerprint(book.state!, book.held)] as const;
+    }));
+    const reports = await this.#o.executor.cashOut(items.map((i) => i.chequebook));
+    this.#emit({ type: "cashout", block, items: reports });
+    for (const report of reports) {
+      const book = this.#books.get(report.chequebook.toLowerCase());
+      if (book === undefined) continue;
+      book.dirty = true;
+      // A transient failure is tried again at the next step; any other outcome waits until something moves.
+      if (!(report.status === "skipped" && TRANSIENT.has(report.code ?? "UNKNOWN"))) book.tried = fps.get(report.chequebook.toLowerCase());
+    }
+    for (const item of items) this.#books.get(item.chequebook.toLowerCase())!.dirty = true;
+    await this.#refresh(await rpc("reading the block number", () => this.#provider.getBlockNumber()));
+    for (const book of this.#books.values()) {
+      // Re-read after the cash-out: a chequebook whose state moved is decided afresh.
+      if (book.tried !== undefined && book.state !== undefined && book.tried !== fingerprint(book.state, book.held)) book.tried = undefined;
+    }
+    return reports;
+  }
+
+  /**
+   * Starts the loop: a step, then the next one at once while catching up, else after `pollMs`; after a failed step,
+   * an `error` event and a back-off (doubling up to `backoff.maxMs`). Owns one timer; {@link stop} clears it.
+   */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#ticking = this.#tick();
+    }, ms);
+  }
+
+  async #tick(): Promise<void> {
+    let delay: number;
+    try {
+      const result = await this.step();
+      this.#failures = 0;
+      delay = result.behind ? 0 : (this.#o.pollMs ?? 4000);
+    } catch (error) {
+      this.#failures++;
+      const base = this.#o.backoff?.baseMs ?? 1000;
+      delay = Math.min(this.#o.backoff?.maxMs ?? 60_000, base * 2 ** Math.min(this.#failures - 1, 30));
+      const code = isChequeError(error) ? error.code : "UNEXPECTED";
+      this.#emit({ type: "error", code, message: error instanceof Error ? error.message : String(error), attempt: this.#failures, retryInMs: delay });
+    }
+    if (this.#running) this.#schedule(delay);
+  }
+
+  /** Stops the loop: clears its timer and waits for a step under way (and its cash-out) to finish. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#ticking;
+    await this.#queue;
+    this.#emit({ type: "stopped", cursor: this.#cursor });
+  }
+}
