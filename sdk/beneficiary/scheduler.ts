@@ -216,9 +216,11 @@ export class CashoutScheduler {
 
   async #resume(head: number): Promise<void> {
     const stored = await this.#o.store.getMeta(this.#cursorKey!);
-    const resumed = stored !== undefined && /^[0-9]+$/.test(stored);
+    const resumed = stored !== undefined && /^-?[0-9]+$/.test(stored);
     const start = resumed ? Number(stored) : this.#o.fromBlock !== undefined ? this.#o.fromBlock - 1 : head - this.#confirmations;
     this.#cursor = Math.max(-1, start);
+    // Kept at once: a restart before the cursor first moves must resume here, not at a later head.
+    if (!resumed) await this.#o.store.putMeta(this.#cursorKey!, String(this.#cursor));
     this.#lastRefresh = head;
     const period = await this.#o.store.getMeta(`${this.#cursorKey!}:period`);
     if (period !== undefined && /^[0-9]+$/.test(period)) this.#lastPeriod = BigInt(period);
