@@ -18,6 +18,7 @@ import { toAddress } from "../validate.js";
 import { ChequeVerifier, type RevocableIssuerPolicy, type SolvencyOptions, type SolvencyPolicy, type VerifierLimits } from "../beneficiary/verify.js";
 import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../cheque/wire.js";
 import { CliError, EXIT, classify, progressReporter, table, toJson } from "./output.js";
+import { WATCH_HELP, WATCH_OPTIONS, watch } from "./watch.js";
 
 const HELP = `chequebook: operate a SWAP chequebook
 
@@ -34,6 +35,7 @@ Commands:
   cashout [chequebook] [--all]        cash the best cheque held (one chequebook, or every one worth the gas)
   status                              cash-out status of every chequebook we hold cheques from
   cheques                             cheques sent and received
+  watch                               cash out automatically (cover going, threshold, period, profit) until ^C
   hard-deposit show <beneficiary>
   hard-deposit increase <beneficiary> <amount> [--force]
   hard-deposit prepare-decrease <beneficiary> <amount>
@@ -47,12 +49,12 @@ Options:
   --db <file>             the cheque database (default ./chequebook.db)
   --keystore <file>       an encrypted JSON keystore; its password in $CHEQUEBOOK_PASSWORD
                           (without it the key comes from $CHEQUEBOOK_PRIVATE_KEY; never from an argument)
-  --confirmations <n>     confirmations to wait for (default 1)
+  --confirmations <n>     confirmations to wait for (default 1); watch: blocks it stays behind the head (default 2)
   --timeout <seconds>     deploy: default hard-deposit decrease timeout (default 86400)
   --salt <hex>            deploy: CREATE2 salt (default 0)
   --out <file>            issue: also write our JSON of the cheque to <file>
-  --token-per-native <n>  cashout: tokens one unit of the chain's native currency is worth, to weigh gas
-  --max-gas-share <f>     cashout: refuse when gas exceeds this share of the payout (default 0.25)
+  --token-per-native <n>  cashout, watch: tokens one unit of the chain's native currency is worth, to weigh gas
+  --max-gas-share <f>     cashout, watch: refuse when gas exceeds this share of the payout (default 0.25)
   --token <address>       verify, receive: the token accepted (default: the factory's token; every chequebook's
                           token is checked against it)
   --policy <name>         verify, receive: solvency policy reject (default), flag or hard-deposit
@@ -63,6 +65,7 @@ Options:
   --erc1271-gas <n>       verify, receive: gas cap of an ERC-1271 signature check (default 300000)
   --force                 withdraw, raise a hard deposit or cash out despite the guard
   --all                   cashout: every chequebook worth it
+${WATCH_HELP.trimEnd()}
   --json                  machine-readable output
   -h, --help              this help
 
@@ -328,6 +331,8 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
     out(ctx, table([...sent, ...received]), { sent, received });
   },
 
+  watch: (ctx) => watch(ctx),
+
   async "hard-deposit"(ctx, [action, beneficiary, amount, extra]) {
     const who = addressArg(beneficiary, "beneficiary");
     if (action === "show") {
@@ -365,7 +370,7 @@ export async function main(argv: string[]): Promise<number> {
         token: { type: "string" }, policy: { type: "string" }, "min-timeout": { type: "string" }, revocable: { type: "string" },
         "min-increment": { type: "string" }, "erc1271-gas": { type: "string" },
         force: { type: "boolean" }, all: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
-        "private-key": { type: "string" },
+        "private-key": { type: "string" }, ...WATCH_OPTIONS,
       },
     });
   } catch (error) {
