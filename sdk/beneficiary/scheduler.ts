@@ -83,6 +83,7 @@ interface Book {
   warned?: string;
 }
 
+const READS_AT_ONCE = 8;
 const TRANSIENT = new Set(["RPC_UNAVAILABLE", "RPC_TIMEOUT", "RPC_ERROR", "TIMEOUT", "STORE_BUSY", "STORE_FAILURE", "UNKNOWN"]);
 const COVER_FIRST: Record<WatchReason, number> = { COVER_DECREASE_DUE: 0, COVER_LIQUIDITY_SHORT: 0, THRESHOLD: 1, PERIOD: 1, PROFITABLE: 1 };
 
@@ -114,6 +115,7 @@ export class CashoutScheduler {
   #cursor: number | undefined;
   #lastRefresh = 0;
   #lastPeriod: bigint | undefined;
+  #periodStart: bigint | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -183,6 +185,12 @@ export class CashoutScheduler {
     this.#cursorKey ??= `watch:cursor:${(await rpc("reading the chain id", () => provider.getNetwork())).chainId}:${this.#me.toLowerCase()}`;
     const head = await rpc("reading the block number", () => provider.getBlockNumber());
     if (this.#cursor === undefined) await this.#resume(head);
+    if (this.#cursor! > head) {
+      // The chain is shorter than our cursor (a deep reorganisation, or a development chain started again): read
+      // every chequebook again and go on from the head.
+      this.#cursor = Math.max(-1, head - this.#confirmations);
+      for (const book of this.#books.values()) book.dirty = true;
+    }
     const cursor = this.#cursor!;
     await this.#syncHeld();
     const from = cursor + 1;
@@ -204,6 +212,11 @@ export class CashoutScheduler {
     const decisions = await this.#decide(head, now);
     let reports: CashoutItemReport[] = [];
     if (decisions.length > 0) reports = await this.#cash(head, now, decisions);
+    if (this.#periodStart !== undefined) {
+      await this.#o.store.putMeta(`${this.#cursorKey}:period`, String(this.#periodStart));
+      this.#lastPeriod = this.#periodStart;
+      this.#periodStart = undefined;
+    }
     const next = Math.max(cursor, Math.min(to, head - this.#confirmations));
     if (next !== cursor) {
       await this.#o.store.putMeta(this.#cursorKey, String(next));
@@ -247,20 +260,23 @@ export class CashoutScheduler {
   }
 
   async #refresh(block: number): Promise<void> {
-    for (const book of this.#books.values()) {
-      if (!book.dirty) continue;
-      book.state = await readChequebookState(this.#provider, book.chequebook, this.#me, block);
-      book.dirty = false;
+    const dirty = [...this.#books.values()].filter((b) => b.dirty);
+    // A few chequebooks at a time (five calls each): a restart with hundreds of them does not flood the node.
+    for (let i = 0; i < dirty.length; i += READS_AT_ONCE) {
+      await Promise.all(
+        dirty.slice(i, i + READS_AT_ONCE).map(async (book) => {
+          book.state = await readChequebookState(this.#provider, book.chequebook, this.#me, block);
+          book.dirty = false;
+        }),
+      );
     }
   }
 
   async #decide(block: number, now: bigint): Promise<WatchDecisionItem[]> {
     const o = this.#o;
     const periodDue = o.periodSeconds !== undefined && this.#lastPeriod !== undefined && now - this.#lastPeriod >= BigInt(o.periodSeconds);
-    if (o.periodSeconds !== undefined && (this.#lastPeriod === undefined || periodDue)) {
-      await o.store.putMeta(`${this.#cursorKey!}:period`, String(now));
-      this.#lastPeriod = now;
-    }
+    // A new period starts once this step's cash-outs are done (a failed step leaves the period due).
+    if (o.periodSeconds !== undefined && (this.#lastPeriod === undefined || periodDue)) this.#periodStart = now;
     const items: WatchDecisionItem[] = [];
     for (const book of this.#books.values()) {
       const state = book.state;

@@ -117,6 +117,21 @@ describe("cash-out watcher: restarts, failures, hostile input", function () {
     expect(step.cursor).to.be.lessThan(step.head);
   });
 
+  it("a stored cursor beyond the head (a chain started again) reads everything again and goes on from the head", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    await hold(f, store, 300n * UNIT);
+    await store.putMeta(`watch:cursor:${f.chainId}:${f.beneficiary.address.toLowerCase()}`, "1000000");
+    await f.chequebook.connect(f.issuer).withdraw(900n * UNIT);
+    const w = watcher(f, store);
+    const step = await w.scheduler.step();
+    expect(step.decisions.map((d) => d.reason)).to.deep.equal(["COVER_LIQUIDITY_SHORT"]);
+    expect(step.cursor).to.be.at.most(step.head);
+    // The logs are followed again: a transfer into the chequebook is seen and cashed.
+    await f.token.mint(f.address, 50n * UNIT);
+    const next = await w.scheduler.step();
+    expect(next.reports.map((r) => [r.status, r.paid])).to.deep.equal([["bounced", 50n * UNIT]]);
+  });
+
   it("a node that is down is retried with back-off and reported; nothing is lost; stop leaves no timer", async function () {
     const f = await networkHelpers.loadFixture(sdkFixture);
     await hold(f, store, 300n * UNIT);
