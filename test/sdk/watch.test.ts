@@ -4,10 +4,11 @@
  * liquidity than we are owed makes it cash what remains.
  */
 import { expect } from "chai";
+import type { Provider } from "ethers";
 
 import { MemoryChequeStore, type ChequeStore } from "../../sdk/index.js";
 import { deployChequebook } from "../helpers/fixtures.js";
-import { networkHelpers } from "../helpers/setup.js";
+import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, sdkFixture } from "./helpers.js";
 import { advance, chainNow, hold, sent, watcher } from "./watch-helpers.js";
 
@@ -175,6 +176,45 @@ describe("cash-out watcher: policies", function () {
       expect(w.decisions()).to.deep.equal([]);
       expect(await sent(f)).to.equal(before);
     });
+  });
+
+  it("bounded work: an idle step makes no contract call; an event re-reads only its chequebook; ranges are bounded", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const books: string[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const book = await deployChequebook(f.factory, f.issuer, f.issuer.address, 86_400n, ethers.zeroPadValue(ethers.toBeHex(i), 32));
+      books.push(await book.getAddress());
+      await f.token.mint(books[i - 1]!, 100n * UNIT);
+      await hold(f, store, 10n * UNIT, books[i - 1]!);
+    }
+    const calls = new Map<string, number>();
+    const target = ethers.provider as unknown as Record<string, unknown>;
+    const counted = new Proxy(target, {
+      get(object, key) {
+        const value = Reflect.get(object, key, object) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (typeof key === "string") calls.set(key, (calls.get(key) ?? 0) + 1);
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    }) as unknown as Provider;
+    const w = watcher(f, store, { provider: counted, maxBlockRange: 10 });
+    const count = async (fn: () => Promise<unknown>) => {
+      calls.clear();
+      await fn();
+      return { call: calls.get("call") ?? 0, getLogs: calls.get("getLogs") ?? 0 };
+    };
+    expect(await count(() => w.scheduler.step())).to.deep.include({ call: 10 * 5 + 10 }); // first step: every chequebook (5 reads) and its token
+    await networkHelpers.mine(1);
+    expect(await count(() => w.scheduler.step())).to.deep.equal({ call: 0, getLogs: 3 });
+    const second = await ethers.getContractAt("Chequebook", books[1]!);
+    await second.connect(f.issuer).withdraw(1n);
+    expect(await count(() => w.scheduler.step())).to.deep.equal({ call: 5, getLogs: 3 });
+    await networkHelpers.mine(25);
+    const steps = await count(() => w.scheduler.poll());
+    expect(steps).to.deep.equal({ call: 0, getLogs: 9 }); // 25 blocks in ranges of 10: three steps
+    expect(w.decisions()).to.deep.equal([]);
   });
 
   it("rejects bad options", async function () {
