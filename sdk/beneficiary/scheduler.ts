@@ -208,7 +208,10 @@ export class CashoutScheduler {
       this.#lastRefresh = head;
     }
     await this.#refresh(head);
-    const now = BigInt((await rpc("reading the head block", () => provider.getBlock(head)))?.timestamp ?? 0);
+    const block = await rpc("reading the head block", () => provider.getBlock(head));
+    // Without the head's time no decrease could ever look due: a node that cannot say is a failed step.
+    if (block === null) throw new ChequeError("RPC_ERROR", `the node does not know block ${head}, its own head: try again`, { details: { block: head } });
+    const now = BigInt(block.timestamp);
     const decisions = await this.#decide(head, now);
     let reports: CashoutItemReport[] = [];
     if (decisions.length > 0) reports = await this.#cash(head, now, decisions);
