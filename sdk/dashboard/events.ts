@@ -1,6 +1,6 @@
 /**
  * The dashboard's feed of recent events: a bounded ring of what the SWAP engine logged (cheques, refusals with their
- * codes, disconnects) and what the dashboard did itself (cash-outs, deposits). Only our own vocabulary goes in: event
+ * codes, disconnects) and what the dashboard did itself (cash-outs, deposits, refused actions). Only our own vocabulary goes in: event
  * names from a fixed list, codes the engine already mapped to its own (`peerReason`), amounts as decimal strings.
  * Free text a peer sent is left out; the peer's id is kept (cut to 100 characters), and the page shows it as text.
  */
@@ -40,7 +40,7 @@ const ENGINE_EVENTS: Record<string, { amount?: string; code?: string }> = {
 };
 
 /** Every event name the feed may carry (engine events, then the dashboard's own). */
-export const DASHBOARD_EVENT_NAMES: readonly string[] = [...Object.keys(ENGINE_EVENTS), "cashout", "deposit"];
+export const DASHBOARD_EVENT_NAMES: readonly string[] = [...Object.keys(ENGINE_EVENTS), "cashout", "deposit", "action_refused"];
 
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;

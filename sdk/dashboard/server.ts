@@ -226,7 +226,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const action = path === "/api/cashout" ? cashout : path === "/api/deposit" ? deposit : undefined;
       if (action === undefined) return refuse(res, { status: 404, code: "NOT_FOUND", message: "no such action" });
       const refusal = checkAction(req, hosts, token);
-      if (refusal !== undefined) return refuse(res, refusal);
+      if (refusal !== undefined) {
+        options.events?.push({ level: "warn", event: "action_refused", code: refusal.code });
+        return refuse(res, refusal);
+      }
       return act(res, action(await readJson(req)));
     })().catch((error: unknown) => {
       if (res.headersSent) return res.destroy();

@@ -119,6 +119,24 @@ function render() {
   renderEvents();
   document.body.classList.toggle("no-cashout", !s.actions.cashout);
   document.body.classList.toggle("no-deposit", !s.actions.deposit);
+  tick();
+}
+
+/** An alert in words, with amounts in tokens (the API's `message` says the same in base units, for scripts). */
+function alertText(a) {
+  const h = state.held.chequebooks.find((x) => x.chequebook === a.chequebook);
+  switch (a.kind) {
+    case "decrease-prepared":
+      return `${a.chequebook} prepared a decrease of our hard deposit by ${units(a.amount)}` + (h ? ` (of ${units(h.hardDeposit)}); ${units(h.uncashed)} uncashed: cash out before it is due` : "");
+    case "liquidity-short":
+      return `${a.chequebook} owes us ${h ? units(h.uncashed) : "?"} but could pay only ${h ? units(h.liquidFor) : "?"} now (${units(a.amount)} short)`;
+    case "own-low":
+      return `our chequebook can promise only ${units(a.amount)} more: deposit`;
+    case "own-runway":
+      return `at the current spending rate our chequebook lasts ${duration(a.seconds)} more (${units(a.amount)} available): deposit`;
+    default:
+      return a.message;
+  }
 }
 
 function renderAlerts() {
@@ -127,7 +145,7 @@ function renderAlerts() {
   for (const a of state.alerts) {
     const li = el("li", undefined, "alert " + a.severity);
     li.setAttribute("data-kind", a.kind);
-    li.append(el("strong", a.kind.replace("-", " ")), el("span", " " + a.message));
+    li.append(el("strong", a.kind.replace("-", " ")), el("span", " " + alertText(a)));
     if (a.dueAt !== undefined) {
       const c = el("span", "", "countdown");
       c.setAttribute("data-due", a.dueAt);
@@ -136,7 +154,6 @@ function renderAlerts() {
     list.append(li);
   }
   if (!state.alerts.length) list.append(el("li", "none", "none"));
-  tick();
 }
 
 function renderOwn() {
