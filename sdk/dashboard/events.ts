@@ -25,7 +25,7 @@ export interface DashboardEvent {
 }
 
 /** The engine events the feed keeps, and the field of each that carries its amount. */
-const ENGINE_EVENTS: Record<string, { amount?: string; code?: string }> = {
+const ENGINE_EVENTS = new Map<string, { amount?: string; code?: string }>(Object.entries({
   cheque_received: { amount: "credited" },
   cheque_sent: { amount: "units" },
   cheque_rejected: { code: "reason" },
@@ -37,10 +37,10 @@ const ENGINE_EVENTS: Record<string, { amount?: string; code?: string }> = {
   handshake: {},
   out_of_bounds: { code: "level" },
   overpayment_not_credited: { amount: "units" },
-};
+}));
 
 /** Every event name the feed may carry (engine events, then the dashboard's own). */
-export const DASHBOARD_EVENT_NAMES: readonly string[] = [...Object.keys(ENGINE_EVENTS), "cashout", "deposit", "action_refused"];
+export const DASHBOARD_EVENT_NAMES: readonly string[] = [...ENGINE_EVENTS.keys(), "cashout", "deposit", "action_refused"];
 
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -78,7 +78,7 @@ export class DashboardEvents {
   }
 
   #fromEngine(e: SwapLogEvent): void {
-    const shape = ENGINE_EVENTS[e.event];
+    const shape = ENGINE_EVENTS.get(e.event); // a Map: "toString" and the like are not events
     if (shape === undefined) return;
     const out: Omit<DashboardEvent, "seq" | "at"> = { level: e.level === "debug" ? "info" : e.level, event: e.event };
     if (typeof e.peer === "string") out.peer = e.peer.slice(0, 100);
