@@ -73,6 +73,7 @@ const SECURITY_HEADERS = {
 };
 
 const MAX_BODY = 4096;
+const MIN_EVENT_GAP_MS = 250;
 
 class HttpError extends Error {
   constructor(readonly refusal: Refusal) {
@@ -146,7 +147,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   const timer = setInterval(refreshQuietly, options.refreshMs ?? 2_000);
   timer.unref();
-  const unsubscribe = options.events?.onEvent(refreshQuietly);
+  // Engine events refresh the streams, at most every MIN_EVENT_GAP_MS: a peer that makes events (refusals, say)
+  // cannot make us read the chain back to back.
+  let lastEventRefresh = 0;
+  let eventTimer: NodeJS.Timeout | undefined;
+  const unsubscribe = options.events?.onEvent(() => {
+    if (eventTimer !== undefined || closed || streams.size === 0) return;
+    eventTimer = setTimeout(() => {
+      eventTimer = undefined;
+      lastEventRefresh = Date.now();
+      refreshQuietly();
+    }, Math.max(0, lastEventRefresh + MIN_EVENT_GAP_MS - Date.now()));
+    eventTimer.unref();
+  });
 
   const send = (res: ServerResponse, status: number, body: string, type = "application/json; charset=utf-8") => {
     res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": Buffer.byteLength(body) });
@@ -219,7 +232,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         const file = STATIC[path];
         if (file !== undefined) return send(res, 200, await readFile(new URL(`./static/${file.file}`, import.meta.url), "utf8"), file.type);
         if (path === "/api/state") return send(res, 200, await refresh());
-        if (path === "/api/stream") return stream(req, res);
+        if (path === "/api/stream" && req.method === "GET") return stream(req, res);
         return refuse(res, { status: 404, code: "NOT_FOUND", message: "no such page" });
       }
       if (req.method !== "POST") return refuse(res, { status: 405, code: "METHOD_NOT_ALLOWED", message: "GET the page and the state, POST the actions" });
@@ -264,6 +277,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     async close() {
       closed = true;
       clearInterval(timer);
+      clearTimeout(eventTimer);
       unsubscribe?.();
       for (const res of streams) res.end();
       streams.clear();

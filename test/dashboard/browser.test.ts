@@ -61,7 +61,7 @@ describe("dashboard in Chromium", function () {
     // a peer's chosen id is shown as text, never run as HTML
     const xss = page.locator("#peers tr").filter({ hasText: XSS_PEER });
     expect(await xss.count()).to.equal(1);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).to.equal(undefined);
     expect(await page.locator("#peers img, #events img").count()).to.equal(0);
     await page.screenshot({ path: join(SHOTS, "overview.png"), fullPage: true });
 
@@ -71,7 +71,7 @@ describe("dashboard in Chromium", function () {
     const next = await f.casher.status(A);
     expect(next.uncashed > status.uncashed).to.equal(true);
     await page.waitForFunction(
-      ([sel, want]) => document.querySelector(sel!)?.getAttribute("data-raw") === want,
+      ([sel, want]) => (globalThis as any).document.querySelector(sel)?.getAttribute("data-raw") === want,
       [`#held tr[data-chequebook="${A}"] [data-field="uncashed"]`, next.uncashed.toString()],
     );
     await page.close();

@@ -79,7 +79,7 @@ describe("chequebook dashboard (CLI)", function () {
       child.once("exit", (code) => reject(new Error(`dashboard exited with ${code}`)));
     });
     const operatorToken = /#token=([A-Za-z0-9_-]+)/.exec(printed)![1]!;
-    const state = await (await fetch(`${url}/api/state`)).json();
+    const state: any = await (await fetch(`${url}/api/state`)).json();
     const [held] = state.held.chequebooks;
     expect(held).to.include({ beneficiary: peer.address, held: (25n * 10n ** 15n).toString(), uncashed: (25n * 10n ** 15n).toString() });
     expect(state.own).to.equal(undefined); // the peer has no chequebook of its own
@@ -90,7 +90,7 @@ describe("chequebook dashboard (CLI)", function () {
     expect((await post({})).status).to.equal(401);
     const paid = await post({ [TOKEN_HEADER]: operatorToken });
     expect(paid.status).to.equal(200);
-    expect((await paid.json()).reports[0]).to.include({ status: "paid", paid: (25n * 10n ** 15n).toString() });
+    expect(((await paid.json()) as any).reports[0]).to.include({ status: "paid", paid: (25n * 10n ** 15n).toString() });
 
     child.kill("SIGTERM");
     expect(await new Promise((resolve) => child.once("exit", resolve))).to.equal(0);
