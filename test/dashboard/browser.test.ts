@@ -177,6 +177,17 @@ describe("dashboard in Chromium", function () {
     await page.locator('#events li[data-event="cashout"]').waitFor();
     expect((await apiState(f.dashboard.url)).held.chequebooks[0].last.txHash).to.equal(record!.txHash);
     await page.screenshot({ path: join(SHOTS, "after-cashout.png"), fullPage: true });
+
+    // a deposit, confirmed: 1.5 tokens into our chequebook
+    await f.chain.token.mint(f.chain.beneficiary.address, 10n ** 17n);
+    const total = (await f.b.issuer.balances()).total;
+    await page.fill("#deposit-amount", "1.5");
+    await page.click("#deposit");
+    expect(await page.locator("#confirm-text").textContent()).to.include("15000000000000000 base units");
+    await page.click("#confirm-ok");
+    await page.locator("#notice.ok", { hasText: "deposited 1.5" }).waitFor();
+    expect((await f.b.issuer.balances()).total - total).to.equal(15n * 10n ** 15n);
+    await page.locator(`#own [data-field="balance"][data-raw="${total + 15n * 10n ** 15n}"]`).waitFor();
     await page.close();
   });
 });
