@@ -295,7 +295,7 @@ async function post(path, body) {
 
 async function cashOut(h) {
   const what = h ? `Cash out ${units(h.payable)} from ${h.chequebook}?` : `Cash out every chequebook with something payable (${units(state.held.totalUncashed)} uncashed in all)?`;
-  if (!(await confirmAction(what + " This sends a transaction for each."))) return;
+  if (!(await confirmAction(what + (h ? " This sends one transaction." : " This sends one transaction per chequebook.")))) return;
   try {
     const { reports } = await post("/api/cashout", h ? { chequebook: h.chequebook } : { all: true });
     const paid = reports.filter((r) => r.status === "paid").reduce((t, r) => t + BigInt(r.paid), 0n);
