@@ -17,6 +17,7 @@ import { SqliteChequeStore } from "../store/sqlite.js";
 import { toAddress } from "../validate.js";
 import { ChequeVerifier, type RevocableIssuerPolicy, type SolvencyOptions, type SolvencyPolicy, type VerifierLimits } from "../beneficiary/verify.js";
 import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../cheque/wire.js";
+import { dashboardCommand } from "./dashboard.js";
 import { CliError, EXIT, classify, progressReporter, table, toJson } from "./output.js";
 import { WATCH_HELP, WATCH_OPTIONS, watch } from "./watch.js";
 
@@ -35,6 +36,7 @@ Commands:
   cashout [chequebook] [--all]        cash the best cheque held (one chequebook, or every one worth the gas)
   status                              cash-out status of every chequebook we hold cheques from
   cheques                             cheques sent and received
+  dashboard [--port n] [--host h]     the operator's dashboard in a browser (see the README's "Dashboard")
   watch                               cash out automatically (cover going, threshold, period, profit) until ^C
   hard-deposit show <beneficiary>
   hard-deposit increase <beneficiary> <amount> [--force]
@@ -53,7 +55,9 @@ Options:
   --timeout <seconds>     deploy: default hard-deposit decrease timeout (default 86400)
   --salt <hex>            deploy: CREATE2 salt (default 0)
   --out <file>            issue: also write our JSON of the cheque to <file>
-  --token-per-native <n>  cashout, watch: tokens one unit of the chain's native currency is worth, to weigh gas
+  --port, --host          dashboard: where to serve (default 127.0.0.1:8547); --low-funds <n> warns below n tokens,
+                          --explorer <prefix> links transactions
+  --token-per-native <n>  cashout, dashboard, watch: tokens one unit of the chain's native currency is worth, to weigh gas
   --max-gas-share <f>     cashout, watch: refuse when gas exceeds this share of the payout (default 0.25)
   --token <address>       verify, receive: the token accepted (default: the factory's token; every chequebook's
                           token is checked against it)
@@ -331,6 +335,8 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
     out(ctx, table([...sent, ...received]), { sent, received });
   },
 
+  dashboard: (ctx) => dashboardCommand(ctx),
+
   watch: (ctx) => watch(ctx),
 
   async "hard-deposit"(ctx, [action, beneficiary, amount, extra]) {
@@ -370,7 +376,8 @@ export async function main(argv: string[]): Promise<number> {
         token: { type: "string" }, policy: { type: "string" }, "min-timeout": { type: "string" }, revocable: { type: "string" },
         "min-increment": { type: "string" }, "erc1271-gas": { type: "string" },
         force: { type: "boolean" }, all: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
-        "private-key": { type: "string" }, ...WATCH_OPTIONS,
+        "private-key": { type: "string" }, host: { type: "string" }, port: { type: "string" }, explorer: { type: "string" }, "low-funds": { type: "string" },
+        ...WATCH_OPTIONS,
       },
     });
   } catch (error) {

@@ -52,6 +52,12 @@ export interface PeerSummary {
   peerPaymentThreshold?: bigint;
   paymentInFlight?: bigint;
   cooldownUntil: number;
+  /** Hard phase: token base units our cheques promised the peer's beneficiaries, and credited from its chequebooks. */
+  sent: bigint;
+  received: bigint;
+  /** Hard phase: whom we pay now, and the chequebook the peer pays us from now (as the peer announced them). */
+  beneficiary?: string;
+  chequebook?: string;
 }
 
 /**
@@ -407,7 +413,10 @@ export class SwapAccounting {
       const p: PeerSummary = {
         peer: s.peer, connected: s.connected, ready: s.handshaken, balance: s.balance, prepaid: s.prepaid, byProtocol: { ...s.byProtocol },
         reserved: s.reservedProvide - s.reservedConsume, cooldownUntil: s.cooldownUntil,
+        sent: Object.values(s.payouts).reduce((t, p) => t + p.issued, 0n), received: Object.values(s.credited).reduce((t, c) => t + c, 0n),
       };
+      if (s.peerBeneficiary !== undefined) p.beneficiary = s.peerBeneficiary;
+      if (s.peerChequebook !== undefined) p.chequebook = s.peerChequebook;
       if (s.peerPaymentThreshold !== undefined) p.peerPaymentThreshold = s.peerPaymentThreshold;
       if (s.inflight !== undefined) p.paymentInFlight = s.inflight.units;
       return p;
