@@ -3,14 +3,15 @@
  */
 import { validateCheque } from "../cheque/cheque.js";
 import { KeyedMutex } from "../mutex.js";
-import type { ChequeStore, ReceivedCheque } from "../store/types.js";
+import { acrossProcesses, type ChequeStore, type ReceivedCheque } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
 import type { ChequeVerifier, VerifiedCheque } from "./verify.js";
 
 /**
  * Receives cheques for one beneficiary. A cheque accepted by {@link ChequeReceiver.receive} is on disk (with a
  * durable store) before the call returns, so it survives a crash the moment it is accepted. Cheques from the same
- * chequebook are handled one at a time; cheques from different chequebooks concurrently.
+ * chequebook are handled one at a time (across processes too, on a store shared by several, see
+ * {@link ChequeStore.exclusive}); cheques from different chequebooks concurrently.
  *
  * @example
  * const receiver = new ChequeReceiver({ verifier, store })
@@ -35,12 +36,16 @@ export class ChequeReceiver {
    */
   async receive(cheque: unknown, options: { chainId?: ChainId } = {}): Promise<VerifiedCheque> {
     const c = validateCheque(cheque);
-    return this.#mutex.run(c.chequebook, async () => {
-      const held = await this.#store.getReceived(c.chequebook, c.beneficiary);
-      const verified = await this.#verifier.verify(c, { ...options, previous: held?.cheque.cumulativePayout ?? 0n });
-      await this.#store.putReceived(verified.cheque);
-      return verified;
-    });
+    // One at a time per chequebook in this process, and (with a shared store) across processes: the increment is
+    // measured from the cheque held when this one is written.
+    return this.#mutex.run(c.chequebook, () =>
+      acrossProcesses(this.#store, `receive:${c.chequebook}`, async () => {
+        const held = await this.#store.getReceived(c.chequebook, c.beneficiary);
+        const verified = await this.#verifier.verify(c, { ...options, previous: held?.cheque.cumulativePayout ?? 0n });
+        await this.#store.putReceived(verified.cheque);
+        return verified;
+      }),
+    );
   }
 
   /** The best cheque held from `chequebook`. */

@@ -65,8 +65,8 @@ export interface ChequebookInfo {
 }
 
 /**
- * Storage for cheques. Implementations: {@link MemoryChequeStore} (tests, ephemeral nodes) and
- * {@link SqliteChequeStore} (durable).
+ * Storage for cheques. Implementations: {@link MemoryChequeStore} (tests, ephemeral nodes), {@link SqliteChequeStore}
+ * (durable, one process) and {@link PostgresChequeStore} (durable, shared by several processes).
  */
 export interface ChequeStore {
   /** The best cheque received from `chequebook` for `beneficiary`. */
@@ -115,6 +115,23 @@ export interface ChequeStore {
   /** Sets (or replaces) a named value; durable when it resolves. */
   putMeta(key: string, value: string): Promise<void>;
 
+  /**
+   * Optional, for stores shared by several processes ({@link PostgresChequeStore}): runs `work` while holding the
+   * lock named `key`, which one caller at a time holds across every process using the same database. The SDK wraps
+   * in it what must not interleave across processes: an issue's funds check, signature and commit
+   * (`issue:<chequebook>`), a receipt's read, verification and write (`receive:<chequebook>`), a cash-out
+   * (`cashout:<chequebook>:<beneficiary>`). Stores owned by one process (memory, SQLite) leave it out: the SDK's
+   * in-process locks are enough there, and cost nothing more.
+   *
+   * @throws ChequeError STORE_BUSY if the lock is not free in time; anything `work` throws.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
+}
+
+/** Runs `work` under `store`'s cross-process lock `key` if it has one ({@link ChequeStore.exclusive}), else as is. */
+export function acrossProcesses<T>(store: ChequeStore, key: string, work: () => Promise<T>): Promise<T> {
+  return store.exclusive === undefined ? work() : store.exclusive(key.toLowerCase(), work);
 }
