@@ -39,7 +39,7 @@ export class ChequeReceiver {
     // One at a time per chequebook in this process, and (with a shared store) across processes: the increment is
     // measured from the cheque held when this one is written.
     return this.#mutex.run(c.chequebook, () =>
-      acrossProcesses(this.#store, `receive:${c.chequebook}`, async () => {
+      acrossProcesses(this.#store, `receive:${c.chequebook}:${c.beneficiary}`, async () => {
         const held = await this.#store.getReceived(c.chequebook, c.beneficiary);
         const verified = await this.#verifier.verify(c, { ...options, previous: held?.cheque.cumulativePayout ?? 0n });
         await this.#store.putReceived(verified.cheque);

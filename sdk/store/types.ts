@@ -119,7 +119,7 @@ export interface ChequeStore {
    * Optional, for stores shared by several processes ({@link PostgresChequeStore}): runs `work` while holding the
    * lock named `key`, which one caller at a time holds across every process using the same database. The SDK wraps
    * in it what must not interleave across processes: an issue's funds check, signature and commit
-   * (`issue:<chequebook>`), a receipt's read, verification and write (`receive:<chequebook>`), a cash-out
+   * (`issue:<chequebook>`), a receipt's read, verification and write (`receive:<chequebook>:<beneficiary>`), a cash-out
    * (`cashout:<chequebook>:<beneficiary>`). Stores owned by one process (memory, SQLite) leave it out: the SDK's
    * in-process locks are enough there, and cost nothing more.
    *
