@@ -86,6 +86,18 @@ describe("SDK PostgreSQL stores", function () {
       await store.close();
     });
 
+    it("a write the server refuses fails alone: the rest of its batch is committed", async function () {
+      const store = await PostgresChequeStore.open(url);
+      const bad = { id: "x", chequebook: BOOK_A, beneficiary: PEER_1, cumulativePayout: 1n, status: "confirmed" as const, paid: 10n ** 80n, updatedAt: 1 };
+      const writes = [...Array.from({ length: 10 }, (_, i) => store.putMeta(`k${i}`, `v${i}`)), store.putCashout(bad)];
+      const results = await Promise.allSettled(writes);
+      expect(results.slice(0, 10).every((r) => r.status === "fulfilled")).to.equal(true);
+      expect(isChequeError((results[10] as PromiseRejectedResult).reason, "STORE_FAILURE")).to.equal(true);
+      expect(await store.getMeta("k9")).to.equal("v9");
+      expect(await store.listCashouts()).to.deep.equal([]);
+      await store.close();
+    });
+
     it("is chosen by URL: openChequeStore and openLedgerStore", async function () {
       const store = await openChequeStore(url);
       const ledger = await openLedgerStore(url);

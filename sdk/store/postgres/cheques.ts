@@ -11,12 +11,13 @@
  * @example const store = await PostgresChequeStore.open("postgres://swap@db.internal/swap")
  */
 import { getAddress } from "ethers";
-import type pg from "pg";
 
 import type { SignedCheque } from "../../cheque/cheque.js";
-import { requireHigher } from "../rules.js";
-import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "../types.js";
+import { ChequeError } from "../../errors.js";
+import { requireHigher, requirePrevious } from "../rules.js";
+import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, PutReceivedOptions, ReceivedCheque } from "../types.js";
 import { PostgresDatabase, type PostgresStoreOptions } from "./database.js";
+import { literal } from "./group-commit.js";
 
 type Row = Record<string, unknown>;
 
@@ -51,8 +52,25 @@ export class PostgresChequeStore implements ChequeStore {
     return rows[0] && received(rows[0]);
   }
 
-  putReceived(cheque: SignedCheque, receivedAt = Date.now()): Promise<void> {
-    return this.#raise("received", cheque, receivedAt);
+  putReceived(cheque: SignedCheque, receivedAt = Date.now(), options: PutReceivedOptions = {}): Promise<void> {
+    const previous = options.previous;
+    if (previous === undefined) return this.#raise("received", cheque, receivedAt);
+    this.#db.assertOpen();
+    const [book, to, amount, signature, at] = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, receivedAt].map(literal);
+    // Compare-and-set: insert where none is held, or replace exactly the cheque the caller saw.
+    const sql = previous === 0n
+      ? `INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at) VALUES (${book}, ${to}, ${amount}, ${signature}, ${at}) ON CONFLICT (chequebook, beneficiary) DO NOTHING`
+      : `UPDATE received SET cumulative = ${amount}, signature = ${signature}, received_at = ${at} WHERE chequebook = ${book} AND beneficiary = ${to} AND cumulative = ${literal(previous)} AND cumulative < ${amount}`;
+    return this.#db.writes.run({
+      sql,
+      settle: async (changed) => {
+        if (changed === 1) return;
+        const held = await this.getReceived(cheque.chequebook, cheque.beneficiary);
+        requirePrevious(held?.cheque, cheque, previous);
+        // Not written, yet nothing explains why (cheques only rise): never report it written.
+        throw new ChequeError("STORE_CONFLICT", "the received cheque changed while it was written: read it again", { details: { chequebook: cheque.chequebook } });
+      },
+    });
   }
 
   async listReceived(beneficiary?: string): Promise<ReceivedCheque[]> {
@@ -89,20 +107,19 @@ export class PostgresChequeStore implements ChequeStore {
    */
   #raise(table: "received" | "issued", cheque: SignedCheque, at: number): Promise<void> {
     this.#db.assertOpen();
-    const values = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout.toString(), cheque.signature, at];
     const column = table === "received" ? "received_at" : "issued_at";
-    return this.#db.writes.run(async (client) => {
-      const result = await client.query({
-        name: `raise-${table}`,
-        text:
-          `INSERT INTO ${table} AS t (chequebook, beneficiary, cumulative, signature, ${column}) VALUES ($1, $2, $3, $4, $5) ` +
-          `ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, ${column} = excluded.${column} ` +
-          "WHERE t.cumulative < excluded.cumulative",
-        values,
-      });
-      if (result.rowCount === 1) return;
-      const held = await client.query({ name: `held-${table}`, text: `SELECT * FROM ${table} WHERE chequebook = $1 AND beneficiary = $2`, values: values.slice(0, 2) });
-      requireHigher(held.rows[0] && chequeOf(held.rows[0]), cheque, table);
+    const values = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, at].map(literal).join(", ");
+    return this.#db.writes.run({
+      sql:
+        `INSERT INTO ${table} AS t (chequebook, beneficiary, cumulative, signature, ${column}) VALUES (${values}) ` +
+        `ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, ${column} = excluded.${column} ` +
+        "WHERE t.cumulative < excluded.cumulative",
+      settle: async (changed) => {
+        if (changed === 1) return;
+        const held = table === "received" ? await this.getReceived(cheque.chequebook, cheque.beneficiary) : await this.getIssued(cheque.chequebook, cheque.beneficiary);
+        requireHigher(held?.cheque, cheque, table);
+        throw new ChequeError("STORE_CONFLICT", `the ${table} cheque changed while it was written: read it again`, { details: { chequebook: cheque.chequebook } });
+      },
     });
   }
 
@@ -115,8 +132,8 @@ export class PostgresChequeStore implements ChequeStore {
         "beneficiary = excluded.beneficiary, cumulative = excluded.cumulative, status = excluded.status, tx_hash = excluded.tx_hash, paid = excluded.paid, " +
         "bounced = excluded.bounced, still_owed = excluded.still_owed, gas_used = excluded.gas_used, error = excluded.error, updated_at = excluded.updated_at",
       [
-        r.id, lower(r.chequebook), lower(r.beneficiary), r.cumulativePayout.toString(), r.status, r.txHash ?? null, r.paid?.toString() ?? null,
-        r.bounced ?? null, r.stillOwed?.toString() ?? null, r.gasUsed?.toString() ?? null, r.error ?? null, r.updatedAt,
+        r.id, lower(r.chequebook), lower(r.beneficiary), r.cumulativePayout, r.status, r.txHash ?? null, r.paid ?? null,
+        r.bounced ?? null, r.stillOwed ?? null, r.gasUsed ?? null, r.error ?? null, r.updatedAt,
       ],
     );
   }
@@ -185,10 +202,9 @@ export class PostgresChequeStore implements ChequeStore {
     return this.#write("put-meta", "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
   }
 
-  #write(name: string, sql: string, values: unknown[]): Promise<void> {
-    return this.#db.writes.run(async (client: pg.PoolClient) => {
-      await client.query({ name, text: sql, values });
-    });
+  /** A plain write: `sql` with `$n` placeholders, the values inlined as literals. */
+  #write(_name: string, sql: string, values: Array<string | number | bigint | boolean | null>): Promise<void> {
+    return this.#db.writes.run({ sql: sql.replace(/\$(\d+)/g, (_m, n: string) => literal(values[Number(n) - 1])) });
   }
 
   /** Commits the queued writes (waiting for them), then closes the connections. */

@@ -29,7 +29,7 @@ export interface PostgresStoreOptions {
   lockPoolSize?: number;
   /** How long a cross-process lock is waited for before STORE_BUSY (default 30,000 ms). */
   lockTimeoutMs?: number;
-  /** Write batches committing at once (default 4). */
+  /** Write batches committing at once (default 2). */
   parallelBatches?: number;
 }
 
@@ -67,7 +67,7 @@ export class PostgresDatabase {
     // An idle connection dropped by the server is replaced at the next use; without a listener it would crash us.
     this.#pool.on("error", () => undefined);
     this.#locks.on("error", () => undefined);
-    this.writes = new GroupCommit(this.#pool, options.parallelBatches ?? 4);
+    this.writes = new GroupCommit(this.#pool, options.parallelBatches ?? 2);
   }
 
   /**

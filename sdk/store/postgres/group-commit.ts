@@ -1,26 +1,44 @@
 /**
- * Group commit on PostgreSQL: writes queued in the same turn of the event loop run in one transaction (one WAL
- * flush), and each write's promise resolves only after the commit that contains it. Up to `parallel` batches
- * commit at once on separate connections, so the next batch gathers while the previous one waits for its flush.
+ * Group commit on PostgreSQL: writes queued in the same turn of the event loop (and while the previous batch
+ * commits) run as one transaction, sent in one round trip (a multi-statement simple query, which PostgreSQL runs as
+ * one implicit transaction: one WAL flush), and each write's promise resolves only after that commit. Up to
+ * `parallel` batches commit at once on separate connections.
  *
- * A write refuses by throwing a {@link ChequeError} before it changes anything (a stale cheque, a conflict): the
- * others of its batch still commit. A write that fails in SQL aborts the transaction; the batch is then rolled back
- * and each of its writes is run again in a transaction of its own, so one bad write never sinks the others.
+ * A write is one SQL statement with its values inlined as escaped literals (`pg.escapeLiteral`), and a `settle`
+ * step that sees how many rows it changed once the batch is committed: a conditional write that changed nothing
+ * refuses there (STALE_CHEQUE, STORE_CONFLICT), after reading why if it needs to. A statement that fails in SQL
+ * rolls the whole batch back; each of its writes is then run again on its own, so one bad write never sinks the
+ * others.
  */
-import type pg from "pg";
+import pg from "pg";
 
 import { ChequeError, isChequeError } from "../../errors.js";
 
-/** One write: statements on the batch's connection, inside its transaction. */
-export type Write = (client: pg.PoolClient) => Promise<void>;
+/** One write: a statement, and what its changed-row count means once committed (throw to refuse). */
+export interface Write {
+  sql: string;
+  settle?: (rowCount: number) => Promise<void> | void;
+}
+
+/** A value as an SQL literal: text escaped, numbers and bigints as digits, null and booleans as keywords. */
+export function literal(value: string | number | bigint | boolean | null | undefined): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (typeof value === "bigint") return `'${value.toString()}'`;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new ChequeError("INVALID_ARGUMENT", `not a finite number: ${value}`);
+    return `'${value}'`;
+  }
+  return pg.escapeLiteral(value);
+}
 
 interface Queued {
-  work: Write;
+  write: Write;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-const MAX_BATCH = 256;
+const MAX_BATCH = 512;
 
 export class GroupCommit {
   readonly #pool: pg.Pool;
@@ -35,10 +53,10 @@ export class GroupCommit {
     this.#parallel = Math.max(1, parallel);
   }
 
-  /** Queues `work`; resolves once it is committed, rejects with what it threw or STORE_FAILURE. */
-  run(work: Write): Promise<void> {
+  /** Queues `write`; resolves once it is committed and settled, rejects with its refusal or STORE_FAILURE. */
+  run(write: Write): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ work, resolve, reject });
+      this.#queue.push({ write, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => {
@@ -76,57 +94,63 @@ export class GroupCommit {
       for (const item of batch) item.reject(error);
       return;
     }
+    let counts: number[] | undefined;
     let broken = false;
     try {
-      const outcomes = await this.#inTransaction(client, batch);
-      if (outcomes === "retry") {
-        for (const item of batch) {
-          const [outcome] = (await this.#inTransaction(client, [item])) as unknown[];
-          settle(item, outcome === "retry" ? undefined : outcome);
-        }
-        return;
-      }
-      batch.forEach((item, i) => settle(item, outcomes[i]));
+      counts = await run(client, batch.map((q) => q.write.sql));
     } catch (cause) {
-      // COMMIT itself failed, or the connection broke: the outcome is unknown to us, as with any database.
-      broken = true;
-      const error = failure("committing to the database", cause);
-      for (const item of batch) item.reject(error);
+      if (sqlError(cause)) {
+        // One statement failed: nothing of the batch was kept. Each write on its own, so only that one fails.
+        counts = [];
+        if (batch.length === 1) {
+          counts.push(-1);
+          batch[0]!.reject(failure("writing to the database", cause));
+          return;
+        }
+        for (const item of batch) {
+          try {
+            counts.push((await run(client, [item.write.sql]))[0]!);
+          } catch (error) {
+            if (!sqlError(error)) broken = true;
+            counts.push(-1);
+            item.reject(failure("writing to the database", error));
+            if (broken) break;
+          }
+        }
+      } else {
+        // The connection broke: whether the batch committed is unknown to us, as with any database.
+        broken = true;
+        const error = failure("committing to the database", cause);
+        for (const item of batch) item.reject(error);
+      }
     } finally {
       client.release(broken);
     }
-  }
-
-  /**
-   * Runs `items` in one transaction. Returns each item's outcome (undefined: written; else its refusal), or
-   * "retry" if a statement failed in SQL (the transaction was rolled back). A single item that fails in SQL gets its
-   * STORE_FAILURE as outcome.
-   */
-  async #inTransaction(client: pg.PoolClient, items: Queued[]): Promise<unknown[] | "retry"> {
-    await client.query("BEGIN");
-    const outcomes: unknown[] = [];
-    for (const item of items) {
-      try {
-        await item.work(client);
-        outcomes.push(undefined);
-      } catch (error) {
-        if (isChequeError(error) && error.code !== "STORE_FAILURE") {
-          outcomes.push(error);
-          continue;
+    if (counts === undefined) return;
+    await Promise.all(
+      batch.map(async (item, i) => {
+        const count = counts[i];
+        if (count === undefined || count < 0) return item.reject(failure("writing to the database", new Error("not written")));
+        try {
+          await item.write.settle?.(count);
+          item.resolve();
+        } catch (error) {
+          item.reject(isChequeError(error) ? error : failure("writing to the database", error));
         }
-        await client.query("ROLLBACK");
-        if (items.length > 1) return "retry";
-        return [failure("writing to the database", error)];
-      }
-    }
-    await client.query("COMMIT");
-    return outcomes;
+      }),
+    );
   }
 }
 
-function settle(item: Queued, outcome: unknown): void {
-  if (outcome === undefined) item.resolve();
-  else item.reject(outcome);
+/** Runs the statements as one implicit transaction, in one round trip; returns each statement's row count. */
+async function run(client: pg.PoolClient, statements: string[]): Promise<number[]> {
+  const result = (await client.query(statements.join(";\n"))) as unknown as pg.QueryResult | pg.QueryResult[];
+  return (Array.isArray(result) ? result : [result]).map((r) => r.rowCount ?? 0);
+}
+
+/** Whether the server refused a statement (it answered), rather than the connection failing. */
+function sqlError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
 }
 
 function failure(what: string, cause: unknown): ChequeError {

@@ -12,6 +12,7 @@ import { ChequeError } from "../../errors.js";
 import { KeyedMutex } from "../../mutex.js";
 import { ledgerFromJson, ledgerToJson, type LedgerStore, type PeerLedger } from "../../swap/ledger.js";
 import { PostgresDatabase, type PostgresStoreOptions } from "./database.js";
+import { literal } from "./group-commit.js";
 
 export class PostgresLedgerStore implements LedgerStore {
   readonly #db: PostgresDatabase;
@@ -67,15 +68,17 @@ export class PostgresLedgerStore implements LedgerStore {
   async #save(ledger: PeerLedger): Promise<void> {
     const expected = this.#versions.get(ledger.peer);
     const record = ledgerToJson(ledger);
-    await this.#db.writes.run(async (client) => {
-      const result = expected === undefined
-        ? await client.query({ name: "ledger-insert", text: "INSERT INTO swap_ledger (peer, record, version) VALUES ($1, $2, 1) ON CONFLICT (peer) DO NOTHING", values: [ledger.peer, record] })
-        : await client.query({ name: "ledger-update", text: "UPDATE swap_ledger SET record = $2, version = version + 1 WHERE peer = $1 AND version = $3", values: [ledger.peer, record, expected] });
-      if (result.rowCount !== 1) {
+    const [peer, json] = [literal(ledger.peer), literal(record)];
+    await this.#db.writes.run({
+      sql: expected === undefined
+        ? `INSERT INTO swap_ledger (peer, record, version) VALUES (${peer}, ${json}, 1) ON CONFLICT (peer) DO NOTHING`
+        : `UPDATE swap_ledger SET record = ${json}, version = version + 1 WHERE peer = ${peer} AND version = ${literal(expected)}`,
+      settle: (changed) => {
+        if (changed === 1) return;
         throw new ChequeError("STORE_CONFLICT", `the ledger of ${ledger.peer.slice(0, 64)} was written by another process since this one read it: reload it`, {
           details: { key: ledger.peer, expectedVersion: expected ?? 0 },
         });
-      }
+      },
     });
     this.#versions.set(ledger.peer, (expected ?? 0) + 1);
   }
