@@ -28,6 +28,8 @@ export interface FleetConfig {
   seed?: number;
   cheques?: Array<{ chequebook: string; beneficiary: string; cumulativePayout: string; signature: string }>;
   recoverOnly?: boolean;
+  /** `receive`: after this many cheques (accepted or stale), print `PAUSED` and wait for standard input (the parent kills it). */
+  pauseAfter?: number;
 }
 
 const line = (text: string) => new Promise<void>((resolve) => process.stdout.write(text + "\n", () => resolve()));
@@ -55,6 +57,7 @@ async function receive(config: FleetConfig, provider: JsonRpcProvider, store: Po
     provider, chainId: BigInt(config.chainId), beneficiary: me.address, trustedFactories: [config.factory], token: config.token, store, solvency: { policy: "flag" },
   });
   const receiver = new ChequeReceiver({ verifier, store });
+  let handled = 0;
   for (const c of config.cheques!) {
     const cheque: SignedCheque = { ...c, cumulativePayout: BigInt(c.cumulativePayout) };
     try {
@@ -62,6 +65,10 @@ async function receive(config: FleetConfig, provider: JsonRpcProvider, store: Po
       await line(`R ${c.chequebook} ${c.cumulativePayout} ${increment}`);
     } catch (error) {
       if (!isChequeError(error, "STALE_CHEQUE")) throw error;
+    }
+    if (++handled === config.pauseAfter) {
+      await line("PAUSED");
+      await new Promise((resolve) => process.stdin.once("data", resolve));
     }
   }
   await line("DONE");
