@@ -7,10 +7,10 @@
  * `fsync` stays on: the benchmarks measure durable commits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { chown, cp, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { arch, platform, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 import pg from "pg";
 
@@ -57,10 +57,20 @@ function run(file: string, args: string[], as: { uid?: number; gid?: number }): 
 
 /** Starts a server; resolves once it accepts connections. */
 export async function startPostgres(timeoutMs = 60_000): Promise<PostgresServer> {
-  const { initdb, postgres } = await binaries();
+  let { initdb, postgres } = await binaries();
   const as = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
   const dir = await mkdtemp(join(tmpdir(), "swap-pg-"));
-  if (as.uid !== undefined) await chown(dir, as.uid, as.gid);
+  if (as.uid !== undefined) {
+    await chown(dir, as.uid, as.gid);
+    // A checkout under a private home (/root) is out of `nobody`'s reach: then run a copy of the binaries.
+    const reachable = await run(postgres, ["--version"], as).then(() => true, () => false);
+    if (!reachable) {
+      const native = dirname(dirname(postgres));
+      await cp(native, join(dir, "native"), { recursive: true, verbatimSymlinks: true });
+      initdb = join(dir, "native", relative(native, initdb));
+      postgres = join(dir, "native", relative(native, postgres));
+    }
+  }
   const data = join(dir, "data");
   await run(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"], as);
   const port = await freePort();
