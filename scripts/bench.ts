@@ -32,10 +32,14 @@ import {
   type HardPhaseOptions,
   type LedgerStore,
   type SignedCheque,
+  type ChequeStore,
+  PostgresChequeStore,
 } from "../sdk/index.js";
 import { gasTable, measureGas } from "./lib/gas.js";
 import { measureLibp2pOverhead } from "./lib/libp2p-bench.js";
 import { alignedTable } from "./lib/table.js";
+import { receivePostgresProcesses } from "./lib/bench-pg.js";
+import { startPostgres } from "./lib/postgres-server.js";
 
 const jsonOut = process.argv.includes("--json");
 const log = (line: string) => process.stderr.write(line + "\n");
@@ -159,8 +163,8 @@ try {
   const perBook = 1_500;
   const signed = await Promise.all(books.map((b) => cheques(b, perBook)));
   let run = 0;
-  const receiveRun = async (concurrency: number) => {
-    const store = SqliteChequeStore.open(join(dir, `receive-${run++}.db`));
+  const receiveRun = async (concurrency: number, open: () => Promise<ChequeStore> = async () => SqliteChequeStore.open(join(dir, `receive-${run++}.db`))) => {
+    const store = await open();
     const v = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary, trustedFactories: [factoryAddress], token: tokenAddress, store, solvency: { cacheMs: 3_600_000 } });
     const receiver = new ChequeReceiver({ verifier: v, store });
     for (let k = 0; k < concurrency; k++) await receiver.receive(signed[k]![0]!); // learn the chequebooks
@@ -182,6 +186,29 @@ try {
   results.receiveDurablePerSec = await median3(() => receiveRun(CONCURRENT));
   rows.push({ metric: "receive durably, one chequebook (verify + SQLite commit)", sdk: results.receiveDurableSerialPerSec as number, unit: "/s" });
   rows.push({ metric: `receive durably, ${CONCURRENT} chequebooks concurrently (group commit)`, sdk: results.receiveDurablePerSec as number, target: 2_000, unit: "/s" });
+
+  // ---- durable receive on PostgreSQL: one process, then three sharing the database -------------------------------
+  log("durable receive on PostgreSQL...");
+  const server = await startPostgres();
+  try {
+    results.receiveDurablePostgresPerSec = await median3(async () => {
+      const url = await server.createDatabase(`receive_${run++}`);
+      return receiveRun(CONCURRENT, () => PostgresChequeStore.open(url));
+    });
+    results.receiveDurablePostgres3ProcPerSec = await receivePostgresProcesses({
+      server, processes: 3, provider: ethers.provider, chainId, factory: factoryAddress, token: tokenAddress, issuerKey: issuerKey.privateKey, books: books.slice(0, CONCURRENT),
+    });
+  } finally {
+    await server.stop();
+  }
+  rows.push({
+    metric: `receive durably on PostgreSQL, ${CONCURRENT} chequebooks concurrently, one process`,
+    sdk: results.receiveDurablePostgresPerSec as number, baseline: results.receiveDurablePerSec as number, baselineName: "the same on SQLite", unit: "/s",
+  });
+  rows.push({
+    metric: `receive durably on PostgreSQL, three processes (${CONCURRENT} chequebooks each), together`,
+    sdk: results.receiveDurablePostgres3ProcPerSec as number, baseline: results.receiveDurablePostgresPerSec as number, baselineName: "one process", unit: "/s",
+  });
 
   // ---- accounting -----------------------------------------------------------------------------------------------
   log("accounting...");

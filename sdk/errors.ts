@@ -63,6 +63,16 @@ export const ChequeErrorCode = {
   STORE_LOCKED: "STORE_LOCKED",
   /** Another connection held the database's lock for longer than the store's `busyTimeoutMs`; `details.path`. */
   STORE_BUSY: "STORE_BUSY",
+  /**
+   * A shared database (PostgreSQL) changed under a write: another process wrote the same record since this one read
+   * it (`details.key`). Nothing was written; reload and try again.
+   */
+  STORE_CONFLICT: "STORE_CONFLICT",
+  /**
+   * The database was migrated by a newer version of the SDK (`details.found`, `details.supported`): this code
+   * cannot read it safely, so it refuses to open it. Upgrade the SDK.
+   */
+  STORE_SCHEMA_NEWER: "STORE_SCHEMA_NEWER",
   /** SWAP: the peer's terms are unacceptable (threshold below our minimum, another chain, token or phase). */
   PEER_REFUSED: "PEER_REFUSED",
   /** SWAP: serving the peer would take its debt past our disconnect threshold; it was disconnected. */

@@ -14,6 +14,7 @@ import { artifacts } from "hardhat";
 
 import { deployChequebookFactory, readDeployment } from "../deploy/lib.js";
 import { mint, startHardhatNode, type LocalNode } from "../scripts/lib/local-node.js";
+import { freshDatabase } from "./sdk/postgres-server.js";
 
 interface Run {
   code: number;
@@ -223,5 +224,17 @@ describe("chequebook CLI", function () {
     }
     // Once the node is gone the CLI opens the file.
     expect((await cli(["status", "--json", "--db", db])).code).to.equal(0);
+  });
+
+  it("takes a postgres:// URL as --db: two CLI processes issuing at once share the books", async function () {
+    const db = await freshDatabase("cli");
+    const [a, b] = await Promise.all([cli(["issue", peer, "1", "--json", "--db", db]), cli(["issue", peer, "1", "--json", "--db", db])]);
+    expect(a.code, a.stderr).to.equal(0);
+    expect(b.code, b.stderr).to.equal(0);
+    const amounts = [a.json.cheque.cumulativePayout, b.json.cheque.cumulativePayout].sort();
+    expect(amounts).to.deep.equal([(10n ** 16n).toString(), (2n * 10n ** 16n).toString()]);
+    const listed = await cli(["cheques", "--json", "--db", db]);
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(JSON.stringify(listed.json)).to.include((2n * 10n ** 16n).toString());
   });
 });

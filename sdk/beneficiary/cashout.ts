@@ -13,7 +13,7 @@ import { chequebookAt, chequebookInterface, rpc, toChequeError } from "../chain/
 import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
-import type { CashoutRecord, ChequeStore, PendingTx } from "../store/types.js";
+import { acrossProcesses, type CashoutRecord, type ChequeStore, type PendingTx } from "../store/types.js";
 import { isCanonical, sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toSignature, toUint256 } from "../validate.js";
 import { decodeCashout, findCashoutTransaction } from "./cashout-logs.js";
@@ -215,7 +215,7 @@ export class ChequeCasher {
   async cashOut(chequebook: string, options: { recipient?: string; force?: boolean } = {}): Promise<CashoutResult> {
     await this.#recovered();
     const address = toAddress(chequebook, "chequebook");
-    return cashoutLocks.run(lockKey(address, await this.#me()), async () => {
+    return this.#locked(lockKey(address, await this.#me()), async () => {
       const quote = await this.quote(address, options);
       if (!quote.worthIt && !options.force) throw unprofitable(quote);
       return this.#send(quote.chequebook, quote.cheque, quote.data, 0n);
@@ -231,7 +231,7 @@ export class ChequeCasher {
   async cashOutFor(args: { cheque: SignedCheque; authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
     const cheque = validateCheque(args.cheque);
     await this.#recovered();
-    return cashoutLocks.run(lockKey(cheque.chequebook, cheque.beneficiary), () => this.#cashFor(cheque, args));
+    return this.#locked(lockKey(cheque.chequebook, cheque.beneficiary), () => this.#cashFor(cheque, args));
   }
 
   async #cashFor(cheque: SignedCheque, args: { authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
@@ -321,6 +321,14 @@ export class ChequeCasher {
     }
   }
 
+  /**
+   * Runs `work` under the cash-out lock of a chequebook and beneficiary: in this process, and on a store shared by
+   * several processes across all of them, so one process at a time cashes (or recovers) it.
+   */
+  #locked<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return cashoutLocks.run(key, () => acrossProcesses(this.#store, `cashout:${key}`, work));
+  }
+
   #recovered(): Promise<RecoveredCashout[]> {
     this.#recovery ??= this.recover().catch((error: unknown) => {
       this.#recovery = undefined; // try again with the next cash-out
@@ -349,7 +357,9 @@ export class ChequeCasher {
     // Newest first: the remembered transaction of a chequebook belongs to its newest pending record.
     for (const record of records.filter((r) => r.status === "pending")) {
       const key = cashoutTxKey(record.chequebook, record.beneficiary);
-      const settled = await cashoutLocks.run(lockKey(record.chequebook, record.beneficiary), async () => {
+      const settled = await this.#locked(lockKey(record.chequebook, record.beneficiary), async () => {
+        // Another process sharing the store may have settled it while we waited for the lock.
+        if ((await this.#latest(record)).status !== "pending") return undefined;
         const row = claimed.has(key) ? undefined : await this.#store.getPendingTx(key);
         claimed.add(key);
         // Sent by another account sharing this store: its own casher settles it.

@@ -13,7 +13,8 @@ import { chequebookAt, erc20At, factoryAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
 import { ChequebookIssuer } from "../issuer/issuer.js";
 import { ChequeReceiver } from "../beneficiary/receiver.js";
-import { SqliteChequeStore } from "../store/sqlite.js";
+import { openChequeStore } from "../store/open.js";
+import type { ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
 import { ChequeVerifier, type RevocableIssuerPolicy, type SolvencyOptions, type SolvencyPolicy, type VerifierLimits } from "../beneficiary/verify.js";
 import { chequeFromJson, chequeToJson, decodeBeeCheque, encodeBeeCheque } from "../cheque/wire.js";
@@ -48,7 +49,8 @@ Options:
   --rpc <url>             JSON-RPC endpoint (default $CHEQUEBOOK_RPC or http://127.0.0.1:8545)
   --factory <address>     the factory (default: the recorded deployment for the chain)
   --chequebook <address>  your chequebook (default: the one 'deploy' creates for your key)
-  --db <file>             the cheque database (default ./chequebook.db)
+  --db <file|url>         the cheque database: a SQLite file (default ./chequebook.db, or $CHEQUEBOOK_DB), or a
+                          postgres://user@host/db URL shared by several processes
   --keystore <file>       an encrypted JSON keystore; its password in $CHEQUEBOOK_PASSWORD
                           (without it the key comes from $CHEQUEBOOK_PRIVATE_KEY; never from an argument)
   --confirmations <n>     confirmations to wait for (default 1); watch: blocks it stays behind the head (default 2)
@@ -83,7 +85,7 @@ interface Context {
   values: Record<string, string | boolean | undefined>;
   provider: JsonRpcProvider;
   chainId: bigint;
-  store: SqliteChequeStore;
+  store: ChequeStore;
   signer(): Promise<Signer & { address?: string }>;
   factory(): Promise<string>;
   chequebook(): Promise<string>;
@@ -391,13 +393,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return command === undefined && values.help !== true ? EXIT.USAGE : EXIT.OK;
   }
-  let store: SqliteChequeStore | undefined;
+  let store: ChequeStore | undefined;
   try {
     if (values["private-key"] !== undefined) throw new CliError("keys are never taken from the command line: use $CHEQUEBOOK_PRIVATE_KEY or --keystore", EXIT.USAGE);
     const run = COMMANDS[command];
     if (run === undefined) throw new CliError(`unknown command ${command}: see chequebook --help`, EXIT.USAGE);
     const { provider, chainId } = await connect(values.rpc ?? process.env.CHEQUEBOOK_RPC ?? "http://127.0.0.1:8545");
-    store = SqliteChequeStore.open(values.db ?? "chequebook.db");
+    store = await openChequeStore(values.db ?? process.env.CHEQUEBOOK_DB ?? "chequebook.db");
     let signer: Promise<Signer & { address: string }> | undefined;
     const decimals = new Map<string, number>();
     const ctx: Context = {

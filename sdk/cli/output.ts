@@ -44,6 +44,8 @@ const EXIT_BY_CODE: Partial<Record<ChequeErrorCode, number>> = {
   STORE_FAILURE: EXIT.STORE,
   STORE_LOCKED: EXIT.STORE,
   STORE_BUSY: EXIT.STORE,
+  STORE_CONFLICT: EXIT.STORE,
+  STORE_SCHEMA_NEWER: EXIT.STORE,
 };
 
 /** An error of the CLI itself (usage, configuration), with its exit code. */

@@ -8,7 +8,7 @@ import { ZeroHash, type Signer } from "ethers";
 import { signCheque, type SignedCheque } from "../cheque/cheque.js";
 import { chequebookAt, chequebookInterface, erc20At, factoryAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
-import type { ChequeStore, IssuedCheque } from "../store/types.js";
+import { acrossProcesses, type ChequeStore, type IssuedCheque } from "../store/types.js";
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
@@ -84,7 +84,8 @@ function outstandingOf(totalIssued: bigint, totalPaidOut: bigint): bigint {
  * Issues are serialised per chequebook (not per beneficiary): each one checks what is still free, signs and commits
  * under one lock, so concurrent issues never promise more than the chequebook holds. The check counts every cheque
  * in the store not yet paid; it relies on this store being the only one that records cheques of this chequebook
- * (two processes or two stores issuing from one chequebook cannot see each other's promises).
+ * (two stores issuing from one chequebook cannot see each other's promises). Several processes may issue from one
+ * chequebook when they share one PostgreSQL store: the lock is then taken across processes too.
  *
  * @example
  * const issuer = await ChequebookIssuer.connect({ signer, chequebook, store })
@@ -379,9 +380,12 @@ export class ChequebookIssuer {
     }
   }
 
-  /** Runs `work` under the chequebook's issue lock (see {@link Shared}). */
+  /**
+   * Runs `work` under the chequebook's issue lock (see {@link Shared}), and on a store shared by several processes
+   * under its cross-process lock as well, so that issues from every process are serialised per chequebook.
+   */
   #locked<T>(work: () => Promise<T>): Promise<T> {
-    return this.#shared.lock.run(this.chequebook, work);
+    return this.#shared.lock.run(this.chequebook, () => acrossProcesses(this.#store, `issue:${this.chequebook}`, work));
   }
 
   #provider() {

@@ -3,8 +3,8 @@
  */
 import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError } from "../errors.js";
-import { pairKey, requireHigher } from "./rules.js";
-import type { CashoutRecord, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
+import { pairKey, requireHigher, requirePrevious } from "./rules.js";
+import type { CashoutRecord, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, PutReceivedOptions, ReceivedCheque } from "./types.js";
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -28,10 +28,10 @@ export class MemoryChequeStore implements ChequeStore {
     return r && copy(r);
   }
 
-  async putReceived(cheque: SignedCheque, receivedAt = Date.now()) {
+  async putReceived(cheque: SignedCheque, receivedAt = Date.now(), options: PutReceivedOptions = {}) {
     this.#open();
     const key = pairKey(cheque.chequebook, cheque.beneficiary);
-    requireHigher(this.#received.get(key)?.cheque, cheque, "received");
+    requirePrevious(this.#received.get(key)?.cheque, cheque, options.previous);
     this.#received.set(key, { cheque: copy(cheque), receivedAt });
   }
 

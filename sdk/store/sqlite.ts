@@ -17,9 +17,9 @@ import { getAddress } from "ethers";
 
 import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
-import { requireHigher } from "./rules.js";
+import { requireHigher, requirePrevious } from "./rules.js";
 import { SqliteFile, isSqliteBusy, type SqliteBusyOptions } from "./sqlite-file.js";
-import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, ReceivedCheque } from "./types.js";
+import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, PutReceivedOptions, ReceivedCheque } from "./types.js";
 
 const SCHEMA_VERSION = 1;
 
@@ -213,11 +213,11 @@ export class SqliteChequeStore implements ChequeStore {
     return { cheque: this.#withChecksums(this.#cheque(row)), receivedAt: Number(row.received_at) };
   }
 
-  async putReceived(cheque: SignedCheque, receivedAt = Date.now()): Promise<void> {
+  async putReceived(cheque: SignedCheque, receivedAt = Date.now(), options: PutReceivedOptions = {}): Promise<void> {
     this.#open();
     return this.#enqueue(() => {
       const row = this.#stmt("SELECT * FROM received WHERE chequebook = ? AND beneficiary = ?").get(lower(cheque.chequebook), lower(cheque.beneficiary)) as Row | undefined;
-      requireHigher(row && this.#cheque(row), cheque, "received");
+      requirePrevious(row && this.#cheque(row), cheque, options.previous);
       this.#stmt(
         "INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at) VALUES (?, ?, ?, ?, ?) " +
           "ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, received_at = excluded.received_at",

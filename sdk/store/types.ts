@@ -12,6 +12,12 @@ export interface ReceivedCheque {
   receivedAt: number;
 }
 
+/** Options of {@link ChequeStore.putReceived}. */
+export interface PutReceivedOptions {
+  /** The cumulative payout the caller saw held (0n: none); the write happens only if it is still so. */
+  previous?: bigint;
+}
+
 /** A cheque issued (signed and committed before it was handed out). */
 export interface IssuedCheque {
   cheque: SignedCheque;
@@ -65,8 +71,8 @@ export interface ChequebookInfo {
 }
 
 /**
- * Storage for cheques. Implementations: {@link MemoryChequeStore} (tests, ephemeral nodes) and
- * {@link SqliteChequeStore} (durable).
+ * Storage for cheques. Implementations: {@link MemoryChequeStore} (tests, ephemeral nodes), {@link SqliteChequeStore}
+ * (durable, one process) and {@link PostgresChequeStore} (durable, shared by several processes).
  */
 export interface ChequeStore {
   /** The best cheque received from `chequebook` for `beneficiary`. */
@@ -74,10 +80,13 @@ export interface ChequeStore {
   /**
    * Records an accepted cheque; durable when it resolves.
    *
+   * @param options.previous - write only if the cumulative payout held is still exactly this (0n: none held), in
+   *   the same atomic step: a compare-and-set, so that an increment measured from `previous` is credited once even
+   *   when other processes write meanwhile.
    * @throws ChequeError STALE_CHEQUE if a cheque at least as high is held already (so concurrent writers cannot
-   * lower it).
+   * lower it); STORE_CONFLICT if `previous` is given and another cheque (lower than this one) is held instead.
    */
-  putReceived(cheque: SignedCheque, receivedAt?: number): Promise<void>;
+  putReceived(cheque: SignedCheque, receivedAt?: number, options?: PutReceivedOptions): Promise<void>;
   /** Every best received cheque, optionally for one beneficiary. */
   listReceived(beneficiary?: string): Promise<ReceivedCheque[]>;
 
@@ -115,6 +124,23 @@ export interface ChequeStore {
   /** Sets (or replaces) a named value; durable when it resolves. */
   putMeta(key: string, value: string): Promise<void>;
 
+  /**
+   * Optional, for stores shared by several processes ({@link PostgresChequeStore}): runs `work` while holding the
+   * lock named `key`, which one caller at a time holds across every process using the same database. The SDK wraps
+   * in it what must not interleave across processes: an issue's funds check, signature and commit
+   * (`issue:<chequebook>`) and a cash-out (`cashout:<chequebook>:<beneficiary>`). Receipts need no lock: they
+   * compare-and-set (`putReceived` with `previous`). Stores owned by one process (memory, SQLite) leave it out: the SDK's
+   * in-process locks are enough there, and cost nothing more.
+   *
+   * @throws ChequeError STORE_BUSY if the lock is not free in time; anything `work` throws.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
+}
+
+/** Runs `work` under `store`'s cross-process lock `key` if it has one ({@link ChequeStore.exclusive}), else as is. */
+export function acrossProcesses<T>(store: ChequeStore, key: string, work: () => Promise<T>): Promise<T> {
+  return store.exclusive === undefined ? work() : store.exclusive(key.toLowerCase(), work);
 }

@@ -109,11 +109,13 @@ export function upgradeLedger(l: PeerLedger & { paidCumulative?: bigint; credite
   return out;
 }
 
-function toJson(l: PeerLedger): string {
+/** A ledger as JSON text (bigints tagged), as the durable stores keep it. */
+export function ledgerToJson(l: PeerLedger): string {
   return JSON.stringify(l, (_k, v) => (typeof v === "bigint" ? { $big: v.toString() } : v));
 }
 
-function fromJson(text: string): PeerLedger {
+/** The inverse of {@link ledgerToJson}. */
+export function ledgerFromJson(text: string): PeerLedger {
   return JSON.parse(text, (_k, v) => (v !== null && typeof v === "object" && typeof v.$big === "string" ? BigInt(v.$big) : v)) as PeerLedger;
 }
 
@@ -165,7 +167,7 @@ export class SqliteLedgerStore implements LedgerStore {
   async loadAll(): Promise<PeerLedger[]> {
     try {
       const rows = await this.#db.retry(() => this.#db.prepare("SELECT record FROM swap_ledger").all() as Array<{ record: string }>);
-      return rows.map((r) => fromJson(r.record));
+      return rows.map((r) => ledgerFromJson(r.record));
     } catch (cause) {
       if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
@@ -175,7 +177,7 @@ export class SqliteLedgerStore implements LedgerStore {
   async load(peer: string): Promise<PeerLedger | undefined> {
     try {
       const row = await this.#db.retry(() => this.#db.prepare("SELECT record FROM swap_ledger WHERE peer = ?").get(peer) as { record: string } | undefined);
-      return row === undefined ? undefined : fromJson(row.record);
+      return row === undefined ? undefined : ledgerFromJson(row.record);
     } catch (cause) {
       if (isChequeError(cause)) throw cause;
       throw new ChequeError("STORE_FAILURE", `reading the ledger failed: ${(cause as Error).message}`, { cause });
@@ -191,7 +193,7 @@ export class SqliteLedgerStore implements LedgerStore {
     try {
       await this.#db.write(() => {
         const statement = this.#db.prepare("INSERT INTO swap_ledger (peer, record) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET record = excluded.record");
-        for (const ledger of ledgers) statement.run(ledger.peer, toJson(ledger));
+        for (const ledger of ledgers) statement.run(ledger.peer, ledgerToJson(ledger));
       });
     } catch (cause) {
       if (isChequeError(cause)) throw cause;

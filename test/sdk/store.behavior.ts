@@ -124,6 +124,29 @@ export function shouldBehaveLikeAChequeStore(open: () => Promise<ChequeStore>) {
     expect((await store.getReceived(BOOK_A, PEER_1))!.cheque.cumulativePayout).to.equal(30n);
   });
 
+  it("compare-and-set: putReceived with `previous` writes only over that cheque (STORE_CONFLICT otherwise)", async function () {
+    const [c5, c7, c9] = await Promise.all([5n, 7n, 9n].map((v) => cheque(BOOK_A, PEER_1, v)));
+    await store.putReceived(c5!, 1, { previous: 0n });
+    const conflict = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        expect(isChequeError(e, "STORE_CONFLICT"), String(e)).to.equal(true);
+        return;
+      }
+      throw new Error("expected STORE_CONFLICT");
+    };
+    await conflict(store.putReceived(c7!, 2, { previous: 0n })); // the caller thought none was held
+    await conflict(store.putReceived(c9!, 2, { previous: 7n })); // ... or another one
+    await expectStale(store.putReceived(c5!, 2, { previous: 5n })); // not above what is held: stale, as ever
+    await store.putReceived(c9!, 3, { previous: 5n });
+    expect(await store.getReceived(BOOK_A, PEER_1)).to.deep.equal({ cheque: c9, receivedAt: 3 });
+    // Of racing compare-and-sets from one base, exactly one wins.
+    const racers = await Promise.all([10n, 11n, 12n, 13n].map((v) => cheque(BOOK_A, PEER_1, v)));
+    const results = await Promise.allSettled(racers.map((c) => store.putReceived(c, 4, { previous: 9n })));
+    expect(results.filter((r) => r.status === "fulfilled").length).to.equal(1);
+  });
+
   it("fails with STORE_FAILURE once closed", async function () {
     const c = await cheque(BOOK_A, PEER_1, 1n);
     await store.close();

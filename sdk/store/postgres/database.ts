@@ -1,0 +1,181 @@
+/**
+ * PostgreSQL mechanics shared by the SDK's PostgreSQL stores (cheques, SWAP ledger), on the `pg` client:
+ *
+ * - **Two pools.** Queries and write batches use one pool; cross-process locks ({@link PostgresDatabase.exclusive})
+ *   hold a connection of a second pool for as long as they are held, so lock holders can never starve the queries
+ *   their own work needs.
+ * - **Durable writes, grouped.** Every write goes through {@link GroupCommit}: writes queued in the same turn of the
+ *   event loop share one transaction, and each write resolves only after its commit. Every session runs with
+ *   `synchronous_commit = on`, whatever the server's default, so a resolved write survives a server crash.
+ * - **Cross-process locks** are PostgreSQL session advisory locks keyed by a 64-bit hash of a name. The server drops
+ *   them when the holding connection ends, however the holding process ends (SIGKILL included).
+ * - **Versioned migrations** run on open, one opener at a time (a transaction-scoped advisory lock); a database
+ *   migrated by newer code is refused with STORE_SCHEMA_NEWER.
+ */
+import pg from "pg";
+
+import { ChequeError, isChequeError } from "../../errors.js";
+import { GroupCommit } from "./group-commit.js";
+import { MIGRATIONS } from "./schema.js";
+import { redactUrl } from "./url.js";
+
+export { isPostgresUrl, redactUrl } from "./url.js";
+
+/** Options of a PostgreSQL store. */
+export interface PostgresStoreOptions {
+  /** Connections for queries and write batches (default 8). */
+  poolSize?: number;
+  /** Connections for cross-process locks held at once, at most (default 32). */
+  lockPoolSize?: number;
+  /** How long a cross-process lock is waited for before STORE_BUSY (default 30,000 ms). */
+  lockTimeoutMs?: number;
+  /** Write batches committing at once (default 2). */
+  parallelBatches?: number;
+}
+
+/** The SQLSTATE of a `pg` error, if any. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** A failure of the database as a ChequeError (kept as is if it is one already). */
+export function storeFailure(what: string, cause: unknown): ChequeError {
+  if (isChequeError(cause)) return cause;
+  return new ChequeError("STORE_FAILURE", `${what} failed: ${(cause as Error).message}`, { details: { sqlState: sqlState(cause) }, cause });
+}
+
+const MIGRATION_LOCK = "swap-chequebook:migrations";
+
+/** One PostgreSQL database opened by one SDK store. */
+export class PostgresDatabase {
+  readonly url: string;
+  readonly writes: GroupCommit;
+  readonly #pool: pg.Pool;
+  readonly #locks: pg.Pool;
+  #closed = false;
+
+  private constructor(url: string, options: PostgresStoreOptions) {
+    this.url = url;
+    const session = "-c synchronous_commit=on";
+    this.#pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 8, options: session });
+    this.#locks = new pg.Pool({
+      connectionString: url,
+      max: options.lockPoolSize ?? 32,
+      options: `${session} -c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 30_000))}`,
+    });
+    // An idle connection dropped by the server is replaced at the next use; without a listener it would crash us.
+    this.#pool.on("error", () => undefined);
+    this.#locks.on("error", () => undefined);
+    this.writes = new GroupCommit(this.#pool, options.parallelBatches ?? 2);
+  }
+
+  /**
+   * Connects and brings the schema up to date.
+   *
+   * @throws ChequeError STORE_SCHEMA_NEWER if newer code migrated the database; STORE_FAILURE if it cannot be
+   *   reached or migrated.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresDatabase> {
+    const db = new PostgresDatabase(url, options);
+    try {
+      await db.#migrate();
+      return db;
+    } catch (cause) {
+      await db.close();
+      if (isChequeError(cause)) throw cause;
+      throw new ChequeError("STORE_FAILURE", `cannot open the database ${redactUrl(url)}: ${(cause as Error).message}`, { details: { url: redactUrl(url) }, cause });
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [MIGRATION_LOCK]);
+      await client.query("CREATE TABLE IF NOT EXISTS swap_schema (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      const found = Number((await client.query("SELECT coalesce(max(version), 0) AS v FROM swap_schema")).rows[0].v);
+      if (found > MIGRATIONS.length) {
+        throw new ChequeError("STORE_SCHEMA_NEWER", `${redactUrl(this.url)} was migrated by a newer version of the SDK (schema ${found}, this code knows ${MIGRATIONS.length}): upgrade the SDK`, {
+          details: { found, supported: MIGRATIONS.length },
+        });
+      }
+      for (let v = found + 1; v <= MIGRATIONS.length; v++) {
+        await client.query(MIGRATIONS[v - 1]!);
+        await client.query("INSERT INTO swap_schema (version) VALUES ($1)", [v]);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A read (or a single-statement write outside the group commit). */
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    try {
+      return await this.#pool.query<R>({ name, text, values });
+    } catch (cause) {
+      throw storeFailure(`reading ${redactUrl(this.url)}`, cause);
+    }
+  }
+
+  /**
+   * Runs `work` while holding the advisory lock named `key`, which at most one connection to this database holds at
+   * a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
+   *
+   * NOTE: should the lock's connection break while `work` runs, the server releases the lock early; the store's
+   * own writes stay safe (they never lower a cheque), but another process may start the same work meanwhile.
+   *
+   * @throws ChequeError STORE_BUSY if the lock is not free within `lockTimeoutMs`; STORE_FAILURE if the database
+   *   cannot be reached; anything `work` throws.
+   */
+  async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#locks.connect();
+    } catch (cause) {
+      throw storeFailure(`connecting to ${redactUrl(this.url)}`, cause);
+    }
+    try {
+      await client.query({ name: "lock", text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [key] });
+    } catch (cause) {
+      client.release(true);
+      if (sqlState(cause) === "55P03") {
+        throw new ChequeError("STORE_BUSY", `another process held the lock "${key}" for too long: retry later, or raise lockTimeoutMs`, { details: { key }, cause });
+      }
+      throw storeFailure(`locking "${key}"`, cause);
+    }
+    try {
+      return await work();
+    } finally {
+      try {
+        await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock(hashtextextended($1, 0))", values: [key] });
+        client.release();
+      } catch {
+        client.release(true); // closing the session drops its locks
+      }
+    }
+  }
+
+  /** @throws ChequeError STORE_FAILURE once closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new ChequeError("STORE_FAILURE", "the store is closed");
+  }
+
+  get isOpen(): boolean {
+    return !this.#closed;
+  }
+
+  /** Commits the queued writes (waiting for them), then closes every connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.writes.drain();
+    this.#closed = true;
+    await Promise.all([this.#pool.end(), this.#locks.end()]);
+  }
+}
