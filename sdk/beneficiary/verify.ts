@@ -25,13 +25,13 @@ import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
 import { toAddress, toUint256 } from "../validate.js";
+import { readCover, type CoverSnapshot } from "./cover.js";
 import { RefusalCache, type RefusalCacheOptions } from "./refusal-cache.js";
 import {
   DEFAULT_MIN_HARD_DEPOSIT_TIMEOUT,
   applySolvencyPolicy,
   hardDepositCover,
   type Cover,
-  type CoverFigures,
   type RevocableIssuerPolicy,
   type SolvencyOptions,
   type SolvencyPolicy,
@@ -98,12 +98,6 @@ export interface VerifiedCheque {
   cashNow: boolean;
   /** The on-chain figures the solvency check used, what the policy counted as cover, and until when. */
   cover: Cover;
-}
-
-interface CoverSnapshot extends CoverFigures {
-  /** Chain time (unix seconds) of the read, under "hard-deposit"; 0 otherwise. */
-  chainTime: bigint;
-  at: number;
 }
 
 /** The chequebook's cash-out reverts that come after its signature check: the signature held. */
@@ -344,31 +338,17 @@ export class ChequeVerifier {
 
   async #coverFor(c: SignedCheque, revocable: boolean): Promise<{ cover: Cover; shortfall?: "timeout-too-short" | "decrease-pending" }> {
     const hard = this.#policy === "hard-deposit";
-    let snap = this.#cover.get(c.chequebook);
-    if (snap === undefined || this.#now() - snap.at >= this.#cacheMs) {
-      const book = chequebookAt(c.chequebook, this.#provider);
-      const knownDefault = this.#defaultTimeout.get(c.chequebook);
-      // All figures at one block: a node answers each call of a batch at its own "latest", and our own cash-out
-      // mined between the liquid balance and paidOut would count its money twice. So two round trips: the block,
-      // then the figures at it (one batch: ethers batches calls issued together).
-      const block = await rpc("reading the latest block", () => this.#provider.getBlock("latest"));
-      if (block === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block");
-      const overrides = { blockTag: block.number };
-      const [liquidBalanceFor, paidOut, hardDeposits, defaultTimeout] = await rpc("reading the chequebook's cover", () =>
-        Promise.all([
-          book.getFunction("liquidBalanceFor")(this.beneficiary, overrides) as Promise<bigint>,
-          book.getFunction("paidOut")(this.beneficiary, overrides) as Promise<bigint>,
-          book.getFunction("hardDeposits")(this.beneficiary, overrides) as Promise<[bigint, bigint, bigint, bigint]>,
-          knownDefault ?? (book.getFunction("defaultHardDepositTimeout")() as Promise<bigint>),
-        ]),
-      );
-      this.#defaultTimeout.set(c.chequebook, defaultTimeout);
-      const [hardDeposit, decreaseAmount, timeout, canBeDecreasedAt] = hardDeposits;
-      const chainTime = hard ? BigInt(block.timestamp) : 0n;
-      snap = { liquidBalanceFor, paidOut, hardDeposit, decreaseAmount, canBeDecreasedAt, effectiveTimeout: timeout !== 0n ? timeout : defaultTimeout, chainTime, at: this.#now() };
-      this.#cover.set(c.chequebook, snap);
-    }
-    const { at, chainTime, ...figures } = snap;
+    const snap = await readCover({
+      provider: this.#provider,
+      chequebook: c.chequebook,
+      beneficiary: this.beneficiary,
+      cached: this.#cover.get(c.chequebook),
+      maxAgeMs: this.#cacheMs,
+      now: this.#now,
+      defaultTimeouts: this.#defaultTimeout,
+    });
+    this.#cover.set(c.chequebook, snap);
+    const { at, chainTime, block: _block, ...figures } = snap;
     const required = c.cumulativePayout > figures.paidOut ? c.cumulativePayout - figures.paidOut : 0n;
     if (!hard) return { cover: { ...figures, required, covered: figures.liquidBalanceFor, coveredUntil: 0n, issuerCanRevoke: revocable } };
     // Now, estimated from above (a later "now" only makes a pending decrease count sooner): the chain time of the

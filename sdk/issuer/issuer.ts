@@ -12,7 +12,7 @@ import { acrossProcesses, type ChequeStore, type IssuedCheque } from "../store/t
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
-import { readChainFunds } from "./chain-funds.js";
+import { latestBlock, readChainFunds, stillCanonical } from "./chain-funds.js";
 import { decodeEvents, type WriteResult } from "./events.js";
 import { sharedFor, type Shared } from "./shared.js";
 import { availableFunds, hardDepositRoom, type ChainFunds, type IssuedTotals } from "./funds.js";
@@ -260,23 +260,33 @@ export class ChequebookIssuer {
   }
 
   /**
-   * The chain's figures, all at one block (a cash-out between two reads would otherwise look like free money);
-   * reused for `balanceCacheMs` unless `fresh`. With hard deposits, the paid-out and deposit of each beneficiary
-   * with cheques, and of `beneficiary`, too.
+   * The chain's figures, all at one block (a cash-out between two reads would otherwise look like free money). A
+   * reading is reused while its block is still the latest (same height and hash: a reorg is a new block), since
+   * figures at one block never change; and, unless `fresh`, for `balanceCacheMs` whatever the block. With hard
+   * deposits, the paid-out and deposit of each beneficiary with cheques, and of `beneficiary`, too.
    */
   async #chainFunds(fresh: boolean, beneficiary?: string, withAccounts = false): Promise<ChainFunds> {
     const snap = this.#shared.snapshots.get(this.chequebook);
-    const covers = (f: ChainFunds) => f.accounts === undefined || beneficiary === undefined || f.accounts.has(beneficiary);
+    const covers = (f: ChainFunds) =>
+      f.accounts === undefined ? !withAccounts : beneficiary === undefined || f.accounts.has(beneficiary);
     if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
+    const provider = this.#provider();
+    const block = await latestBlock(provider);
+    // A reading still lacks accounts when none were needed then: reused only where they are not needed now.
+    const same = snap !== undefined && snap.block.hash === block.hash && snap.block.number === block.number;
+    if (same && covers(snap.funds)) return snap.funds;
     const writes = this.#shared.writes.get(this.chequebook) ?? 0;
     const funds = await readChainFunds({
-      provider: this.#provider(),
+      provider,
       chequebook: this.chequebook,
       beneficiaries: async () => [...(await this.#store.listIssued(this.chequebook)).map((i) => i.cheque.beneficiary), ...(beneficiary === undefined ? [] : [beneficiary])],
       withAccounts,
+      at: block,
     });
-    // A write that ended meanwhile may or may not be in this reading: use it now, but do not keep it.
-    if ((this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now() });
+    // A write that ended meanwhile may or may not be in this reading, and a reorg may have replaced the block at its
+    // height: use it now, but do not keep it.
+    const canonical = await stillCanonical(provider, block);
+    if (canonical && (this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now(), block });
     return funds;
   }
 

@@ -3,6 +3,7 @@
  */
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
+import type { BlockId } from "./chain-funds.js";
 import type { ChainFunds } from "./funds.js";
 
 /**
@@ -10,12 +11,13 @@ import type { ChainFunds } from "./funds.js";
  * - one lock: the funds check, the signature and the commit of an issue run under it, and so do a withdrawal and a
  *   hard-deposit increase from their check until their transaction is mined, so no interleaving of issues and of
  *   these writes, to any beneficiaries and through any number of handles, promises more than the chequebook holds;
- * - the cached chain reading (`balanceCacheMs`), which any handle's write drops, and a count of the writes, so
- *   that a reading that started before a write and ended after it is never cached.
+ * - the cached chain reading, named by the block it was read at (reused while that block is the latest, and for
+ *   `balanceCacheMs` whatever the block), which any handle's write drops, and a count of the writes, so that a
+ *   reading that started before a write and ended after it is never cached.
  */
 export interface Shared {
   lock: KeyedMutex;
-  snapshots: Map<string, { funds: ChainFunds; at: number }>;
+  snapshots: Map<string, { funds: ChainFunds; at: number; block: BlockId }>;
   writes: Map<string, number>;
 }
 

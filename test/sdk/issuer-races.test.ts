@@ -90,6 +90,7 @@ describe("SDK issuer: withdrawals and hard deposits against issued cheques", fun
     const one = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store, balanceCacheMs: 3_600_000 });
     const two = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
     await one.issueCheque(Wallet.createRandom().address, 100n * UNIT);
+    await networkHelpers.mine(); // a new block: the reading below is not the cached one of the issue's block
 
     // The node answers one's read of balance() at the block before the withdrawal; the answer arrives after it.
     const provider = ethers.provider as unknown as { call: (tx: { data?: string }) => Promise<string> };

@@ -20,6 +20,7 @@ describe("SDK verification: cover read at one block", function () {
     const held = await sign(600n * UNIT);
     await verifier.verify(held);
     await store.putReceived(held);
+    await networkHelpers.mine(); // a new block: the cover is read again, not reused from the block of the first
 
     // The node answers liquidBalanceFor, then our cash-out of the 600 is mined, then it answers paidOut.
     const provider = ethers.provider as unknown as { call: (tx: { data?: string }) => Promise<string> };

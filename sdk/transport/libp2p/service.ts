@@ -7,63 +7,20 @@
  * connection gater refuses it until then, see {@link swapConnectionGater}). The peer is named by its PeerId
  * string, which the Noise handshake proves, so no peer can reach another peer's ledger.
  */
-import type { Connection, Libp2pEvents, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from "@libp2p/interface";
+import type { Connection, PeerId, Startable, Stream } from "@libp2p/interface";
 
 import { ChequeError, isChequeError } from "../../errors.js";
-import { SwapAccounting, type SwapOptions } from "../../swap/engine.js";
+import { SwapAccounting } from "../../swap/engine.js";
 import type { SwapLogger } from "../../swap/metrics.js";
+import { AbuseCounter } from "./abuse.js";
+import { carriesSwap, closeAll, swapConnection } from "./connections.js";
 import { CooldownTable } from "./cooldowns.js";
 import { readFrames } from "./inbox.js";
+import { SWAP_PROTOCOL, type SwapServiceComponents, type SwapServiceInit, type SwapTransportStats } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { paidRequestsInFlight, paidRequestsSettled } from "./paid.js";
 
-/** Peers whose oversized frames are counted at once (past it the oldest count is forgotten). */
-const MAX_TRACKED_PEERS = 10_000;
-
-/** The libp2p protocol id of Waku's SWAP specification. */
-export const SWAP_PROTOCOL = "/vac/waku/swap/2.0.0-beta1";
-
-/** Options of {@link swapService}. */
-export interface SwapServiceInit {
-  /** The engine's options, without hooks: the service provides them. */
-  accounting: Omit<SwapOptions, "hooks">;
-  /** The clock (unix ms) for the engine and the cool-downs; `Date.now` by default. */
-  now?: () => number;
-  /** The protocol id; {@link SWAP_PROTOCOL} by default. */
-  protocol?: string;
-  /** Longest SWAP frame accepted or sent, in bytes (FRAME_TOO_LARGE past it). Default 4,096. */
-  maxFrameBytes?: number;
-  /** How long a frame may wait and be written before it is dropped (ms). Default 10,000. */
-  sendTimeoutMs?: number;
-  /** Frames that may wait for one peer before new ones are dropped. Default 32. */
-  maxQueuedFrames?: number;
-  /** SWAP streams one connection may open to us at once (libp2p resets the rest). Default 2. */
-  maxInboundStreams?: number;
-}
-
-/** The libp2p components the service uses (a subset of what libp2p passes to services). */
-export interface SwapServiceComponents {
-  registrar: {
-    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>;
-    unhandle(protocol: string): Promise<void>;
-  };
-  connectionManager: {
-    getConnections(peerId?: PeerId): Connection[];
-  };
-  events: TypedEventTarget<Libp2pEvents>;
-}
-
-/** The transport's own counters (the engine's are in `accounting.metrics`). */
-export interface SwapTransportStats {
-  framesIn: number;
-  framesOut: number;
-  /** Frames dropped on the way out (backlog, deadline, closed stream). */
-  undeliverable: number;
-  /** Inbound frames refused for their length; the sender's connections were closed. */
-  oversized: number;
-  /** Peers refused at `connect` because they were cooling down. */
-  refusedCoolingDown: number;
-}
+export { SWAP_PROTOCOL, type SwapServiceComponents, type SwapServiceInit, type SwapTransportStats } from "./options.js";
 
 interface Link {
   id: PeerId;
@@ -84,20 +41,14 @@ interface Link {
 export class SwapService implements Startable {
   readonly [Symbol.toStringTag] = "@swap-chequebook/libp2p";
   readonly protocol: string;
-  readonly stats: SwapTransportStats = { framesIn: 0, framesOut: 0, undeliverable: 0, oversized: 0, refusedCoolingDown: 0 };
+  readonly stats: SwapTransportStats = { framesIn: 0, framesOut: 0, undeliverable: 0, oversized: 0, refusedCoolingDown: 0, refusedLimited: 0 };
   readonly #c: SwapServiceComponents;
   readonly #init: SwapServiceInit;
   readonly #now: () => number;
   readonly #maxFrame: number;
   readonly #cooldowns: CooldownTable;
-  /**
-   * Bad frames (oversized or malformed) per peer within `cooldownMs` of its first, kept across its connections: the
-   * engine never sees oversized frames, and forgets a settled peer's refusals when it leaves memory. Bounded,
-   * oldest out.
-   */
-  readonly #abuseBy = new Map<string, { count: number; since: number }>();
-  /** Peers cooling down for abuse the engine would not hold against them at `connect`. */
-  readonly #abusive: CooldownTable;
+  /** Bad frames per peer, across its connections, and the peers cooling down for them. */
+  readonly #abuse: AbuseCounter;
   readonly #links = new Map<string, Link>();
   /** Per peer, the tail of its connect/disconnected calls, so they reach the engine in order. */
   readonly #order = new Map<string, Promise<void>>();
@@ -113,7 +64,7 @@ export class SwapService implements Startable {
     this.#now = init.now ?? Date.now;
     this.#maxFrame = init.maxFrameBytes ?? 4096;
     this.#cooldowns = new CooldownTable({ now: this.#now });
-    this.#abusive = new CooldownTable({ now: this.#now });
+    this.#abuse = new AbuseCounter(this.#now);
   }
 
   /** The accounting engine. @throws Error if the service is not started. */
@@ -140,7 +91,7 @@ export class SwapService implements Startable {
 
   /** Whether `peer` is cooling down (the connection gater asks). */
   coolingDown(peer: PeerId): boolean {
-    return this.#cooldowns.has(peer.toString()) || this.#abusive.has(peer.toString());
+    return this.#cooldowns.has(peer.toString()) || this.#abuse.coolingDown(peer.toString());
   }
 
   /** Open SWAP streams (inbound and outbound), all or to one peer, for tests and dashboards. */
@@ -170,17 +121,19 @@ export class SwapService implements Startable {
       maxInboundStreams: this.#init.maxInboundStreams ?? 2,
       maxOutboundStreams: 2,
     });
-    this.#c.events.addEventListener("peer:connect", this.#onConnect);
+    this.#c.events.addEventListener("connection:open", this.#onConnectionOpen);
+    this.#c.events.addEventListener("connection:close", this.#onConnectionClose);
     this.#c.events.addEventListener("peer:disconnect", this.#onDisconnect);
     this.#running = true;
     // Peers connected before we started.
-    for (const conn of this.#c.connectionManager.getConnections()) this.#link(conn.remotePeer);
+    for (const conn of this.#c.connectionManager.getConnections()) if (carriesSwap(conn)) this.#link(conn.remotePeer);
   }
 
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#c.events.removeEventListener("peer:connect", this.#onConnect);
+    this.#c.events.removeEventListener("connection:open", this.#onConnectionOpen);
+    this.#c.events.removeEventListener("connection:close", this.#onConnectionClose);
     this.#c.events.removeEventListener("peer:disconnect", this.#onDisconnect);
     await this.#c.registrar.unhandle(this.protocol).catch(() => undefined);
     for (const peer of [...this.#links.keys()]) this.#unlink(peer);
@@ -215,8 +168,15 @@ export class SwapService implements Startable {
     return this.#track(tail);
   }
 
-  readonly #onConnect = (event: CustomEvent<PeerId>): void => {
-    this.#link(event.detail);
+  /** A peer's first unlimited connection links it (one through a relay only does not: see ./connections.ts). */
+  readonly #onConnectionOpen = (event: CustomEvent<Connection>): void => {
+    if (carriesSwap(event.detail)) this.#link(event.detail.remotePeer);
+  };
+
+  /** A peer left with no unlimited connection (a relayed one may remain) is disconnected from SWAP. */
+  readonly #onConnectionClose = (event: CustomEvent<Connection>): void => {
+    const id = event.detail.remotePeer;
+    if (swapConnection(this.#c.connectionManager.getConnections(id)) === undefined) this.#unlink(id.toString());
   };
 
   readonly #onDisconnect = (event: CustomEvent<PeerId>): void => {
@@ -233,7 +193,7 @@ export class SwapService implements Startable {
       maxFrameBytes: this.#maxFrame,
       sendTimeoutMs: this.#init.sendTimeoutMs ?? 10_000,
       maxQueued: this.#init.maxQueuedFrames ?? 32,
-      connection: () => this.#c.connectionManager.getConnections(id).find((c) => c.status === "open"),
+      connection: () => swapConnection(this.#c.connectionManager.getConnections(id)),
       onUndeliverable: (reason, error) => {
         this.stats.undeliverable++;
         this.#log({ level: "warn", event: "swap_frame_undeliverable", peer, reason, error: String(error ?? "").slice(0, 200) });
@@ -244,7 +204,7 @@ export class SwapService implements Startable {
     link.connected = this.#inOrder(peer, async () => {
       const engine = this.#engine;
       if (engine === undefined || this.#links.get(peer) !== link) return;
-      if (this.#abusive.has(peer)) {
+      if (this.#abuse.coolingDown(peer)) {
         // Cooling down for bad frames the engine did not hold against it: refused without the gater too.
         this.stats.refusedCoolingDown++;
         this.#log({ level: "info", event: "swap_connect_refused", peer, reason: "bad_frames" });
@@ -294,24 +254,9 @@ export class SwapService implements Startable {
     if (link !== undefined) await this.#closeConnections(link.id);
   }
 
-  /** Closes every connection to `id`; one that does not close gracefully in time is aborted. */
+  /** Closes every connection to `id` (limited ones too); one that does not close gracefully in time is aborted. */
   #closeConnections(id: PeerId): Promise<void> {
-    const conns = this.#c.connectionManager.getConnections(id);
-    return this.#track(
-      Promise.all(
-        conns.map(async (c) => {
-          const controller = new AbortController();
-          const timer = setTimeout(() => controller.abort(new Error("close timeout")), this.#init.sendTimeoutMs ?? 10_000);
-          try {
-            await c.close({ signal: controller.signal });
-          } catch (error) {
-            c.abort(error instanceof Error ? error : new Error(String(error)));
-          } finally {
-            clearTimeout(timer);
-          }
-        }),
-      ).then(() => undefined),
-    );
+    return this.#track(closeAll(this.#c.connectionManager.getConnections(id), this.#init.sendTimeoutMs ?? 10_000));
   }
 
   /**
@@ -320,26 +265,22 @@ export class SwapService implements Startable {
    */
   #countAbuse(peer: string, engine: SwapAccounting, reason: "oversized_frames" | "malformed_frames"): void {
     if (this.#cooldowns.has(peer)) {
-      this.#abuseBy.delete(peer); // the engine cooled it down already (and refuses it at `connect`)
+      this.#abuse.forget(peer); // the engine cooled it down already (and refuses it at `connect`)
       return;
     }
-    const now = this.#now();
-    const known = this.#abuseBy.get(peer);
-    const entry = known !== undefined && now - known.since < engine.config.cooldownMs ? known : { count: 0, since: now };
-    entry.count++;
-    this.#abuseBy.delete(peer);
-    if (entry.count >= engine.config.maxRefusals) {
-      this.#abusive.set(peer, now + engine.config.cooldownMs);
-      this.#log({ level: "warn", event: "swap_too_many_bad_frames", peer, reason, count: entry.count });
-      return;
-    }
-    this.#abuseBy.set(peer, entry);
-    if (this.#abuseBy.size > MAX_TRACKED_PEERS) this.#abuseBy.delete(this.#abuseBy.keys().next().value!);
+    const count = this.#abuse.count(peer, { maxRefusals: engine.config.maxRefusals, windowMs: engine.config.cooldownMs });
+    if (count !== undefined) this.#log({ level: "warn", event: "swap_too_many_bad_frames", peer, reason, count });
   }
 
   #onStream(stream: Stream, connection: Connection): void {
     if (!this.#running || this.#engine === undefined) {
       stream.abort(new Error("SWAP service not running"));
+      return;
+    }
+    if (connection.limits !== undefined) {
+      // libp2p refuses SWAP streams on limited connections (no runOnLimitedConnection); this one got through anyway.
+      this.stats.refusedLimited++;
+      stream.abort(new Error("SWAP does not run on a limited (relayed) connection"));
       return;
     }
     if (connection.status !== "open" || stream.status !== "open") {
