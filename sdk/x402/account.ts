@@ -19,7 +19,7 @@ import type { FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 
 import type { ChequeVerifier } from "../beneficiary/verify.js";
-import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { chequeToJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
@@ -56,6 +56,21 @@ interface SharedState {
   reserved: Map<string, bigint>;
   windows: Map<string, Window>;
   paidOut: Map<string, bigint>;
+  books: Map<string, Book>;
+  /** Per chequebook, the last write queued (kept after a failure dropped the book, to wait for it before reading). */
+  writes: Map<string, Promise<void>>;
+}
+
+/**
+ * A payer's account as this process sees it: the best cheque (H) and the total charged (K), each including writes
+ * queued and not yet committed, and the last of those writes. Changed only under the chequebook's lock; a request
+ * is answered only after `last` committed. If a write fails, the book is dropped and read again from the store and
+ * the ledger once every write queued for it has settled.
+ */
+interface Book {
+  held: SignedCheque | undefined;
+  charged: bigint;
+  last: Promise<void>;
 }
 
 /** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
@@ -67,7 +82,7 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
   const key = beneficiary.toLowerCase();
   let state = byPayee.get(key);
   if (state === undefined) {
-    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
+    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map() };
     byPayee.set(key, state);
   } else if (state.ledger !== ledger) {
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
@@ -103,6 +118,8 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #reserved: Map<string, bigint>;
   readonly #windows: Map<string, Window>;
   readonly #paidOut: Map<string, bigint>;
+  readonly #books: Map<string, Book>;
+  readonly #writes: Map<string, Promise<void>>;
   #closed = false;
 
   /**
@@ -122,6 +139,8 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#reserved = state.reserved;
     this.#windows = state.windows;
     this.#paidOut = state.paidOut;
+    this.#books = state.books;
+    this.#writes = state.writes;
   }
 
   /**
@@ -148,7 +167,14 @@ export class ChequeAccounts implements FacilitatorClient {
       const price = priceOf(requirements);
       this.#checkRequirements(requirements);
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
-      await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      const durable = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      // Outside the lock, so that the writes of a payer's concurrent requests share one commit.
+      try {
+        await durable;
+      } catch (error) {
+        await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
+        throw error;
+      }
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
       const { code, message } = refusalOf(error);
@@ -156,25 +182,32 @@ export class ChequeAccounts implements FacilitatorClient {
     }
   }
 
-  /** Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, durably. */
+  /**
+   * Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, and resolves once
+   * that is durable (committed with the other writes of the same turn).
+   */
   async settle(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
     const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
     const book = cheque.chequebook;
-    return this.#mutex.run(book, async () => {
+    const { durable, extra } = await this.#mutex.run(book, async () => {
+      const account = await this.#book(book);
       this.#unreserve(book, price);
-      const charged = await this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow });
-      const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+      account.charged += price;
+      const written = this.#write(book, account, this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow }));
+      const held = account.held?.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
         chequebook: book,
         cumulative: held.toString(),
-        charged: charged.toString(),
-        credit: (held - charged).toString(),
+        charged: account.charged.toString(),
+        credit: (held - account.charged).toString(),
         uncashed: (held > paidOut ? held - paidOut : 0n).toString(),
       };
-      return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
+      return { durable: written, extra };
     });
+    await durable;
+    return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
   }
 
   /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. */
@@ -191,8 +224,10 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /** The account of `chequebook`: cheque held, charged, reserved (decimal figures as bigints). */
   async account(chequebook: string): Promise<{ held: bigint; charged: bigint; reserved: bigint }> {
-    const held = (await this.#store.getReceived(chequebook, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
-    return { held, charged: await this.#ledger.charged(chequebook), reserved: this.#reserved.get(chequebook) ?? 0n };
+    return this.#mutex.run(chequebook, async () => {
+      const book = await this.#book(chequebook);
+      return { held: book.held?.cumulativePayout ?? 0n, charged: book.charged, reserved: this.#reserved.get(chequebook) ?? 0n };
+    });
   }
 
   /**
@@ -206,11 +241,11 @@ export class ChequeAccounts implements FacilitatorClient {
     try {
       const { cheque } = readChequePayload(payload);
       // Local first: a chequebook we hold nothing from costs no call to the node.
-      const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
-      if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
-      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
-      return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
+      const book = await this.#mutex.run(cheque.chequebook, () => this.#book(cheque.chequebook));
+      const held = book.held;
+      if (held === undefined || held.beneficiary !== cheque.beneficiary) return undefined;
+      await this.#verifier.checkSignature(cheque); // the issuer's key, or its wallet through ERC-1271
+      return { lastAccepted: chequeToJson(held), charged: book.charged.toString() };
     } catch {
       return undefined;
     }
@@ -225,9 +260,14 @@ export class ChequeAccounts implements FacilitatorClient {
     }
   }
 
-  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
+  /**
+   * Admits a payment under the chequebook's lock, against the book in memory; returns the commit to wait for (the
+   * cheque's, or the last write the credit it spends depends on) before the request may be served.
+   */
+  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<Promise<void>> {
     const book = cheque.chequebook;
-    const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+    const account = await this.#book(book);
+    const held = account.held?.cumulativePayout ?? 0n;
     // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart it
     // starts from the values the ledger recorded as charged: a replay is refused, a cheque never used (overtaken by
     // a later one of the client's concurrent requests) is served from the credit.
@@ -238,7 +278,7 @@ export class ChequeAccounts implements FacilitatorClient {
     }
     const top = value > held ? value : held;
     if (value <= held) await this.#checkOvertaken(cheque, chainId);
-    const charged = await this.#ledger.charged(book);
+    const charged = account.charged;
     const reserved = this.#reserved.get(book) ?? 0n;
     // The verifier's checks (and their RPC calls) come after this local one only for cheques that do not pay.
     if (top - charged - reserved < price) {
@@ -247,23 +287,59 @@ export class ChequeAccounts implements FacilitatorClient {
     if (value > held) {
       const verified = await this.#verifier.verify(cheque, { previous: held, chainId });
       this.#paidOut.set(book, verified.cover.paidOut);
-      await this.#store.putReceived(verified.cheque);
+      account.held = verified.cheque;
+      this.#write(book, account, this.#store.putReceived(verified.cheque));
     }
     window.seen.add(value);
     this.#trim(window);
     this.#windows.set(book, window);
     this.#reserved.set(book, reserved + price);
+    return account.last;
   }
 
-  /** A cheque at or below the best one held: the beneficiary, chain and the issuer's key are checked locally. */
+  /**
+   * The book of `chequebook` (under its lock): from memory, or read from the store and the ledger once every write
+   * queued for it has settled.
+   */
+  async #book(chequebook: string): Promise<Book> {
+    const known = this.#books.get(chequebook);
+    if (known !== undefined) return known;
+    await this.#writes.get(chequebook)?.catch(() => undefined);
+    const [received, charged] = await Promise.all([this.#store.getReceived(chequebook, this.beneficiary), this.#ledger.charged(chequebook)]);
+    const book: Book = { held: received?.cheque, charged, last: Promise.resolve() };
+    this.#books.set(chequebook, book);
+    return book;
+  }
+
+  /**
+   * Records `write` as the book's last. The book's `last` fails if this write or any earlier one failed (a request
+   * admitted against the book waits for it); on a failure the book is dropped, to be read again from what is durable.
+   *
+   * @returns the outcome of `write` alone.
+   */
+  #write(chequebook: string, book: Book, write: Promise<unknown>): Promise<void> {
+    const own = write.then(() => undefined);
+    const last = Promise.all([book.last, own]).then(
+      () => undefined,
+      (error: unknown) => {
+        if (this.#books.get(chequebook) === book) this.#books.delete(chequebook);
+        throw error;
+      },
+    );
+    last.catch(() => undefined); // awaited by the requests admitted against the book; a failure is their refusal
+    own.catch(() => undefined);
+    book.last = last;
+    this.#writes.set(chequebook, last);
+    const forget = () => void (this.#writes.get(chequebook) === last && this.#writes.delete(chequebook));
+    last.then(forget, forget);
+    return own;
+  }
+
+  /** A cheque at or below the best one held: the beneficiary, chain and the issuer's signature are checked. */
   async #checkOvertaken(cheque: SignedCheque, chainId: bigint): Promise<void> {
     if (cheque.beneficiary !== this.beneficiary) throw new ChequeError("WRONG_BENEFICIARY", "the cheque is made out to someone else");
     if (chainId !== this.#verifier.chainId) throw new ChequeError("WRONG_CHAIN", `the cheque is for chain ${chainId}, we are on chain ${this.#verifier.chainId}`);
-    const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-    const signer = recoverChequeSigner({ cheque, chainId: this.#verifier.chainId });
-    if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
-      throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
-    }
+    await this.#verifier.checkSignature(cheque); // the issuer's key (local), or its wallet through ERC-1271
   }
 
   async #restoredWindow(book: string): Promise<Window> {
