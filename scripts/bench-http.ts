@@ -6,8 +6,8 @@
  * per 1,000 requests, for `exact` the facilitator's `transferWithAuthorization` per request.
  *
  * Runs, each after a warm-up:
- * - cheque, durable: payee store, charge ledger and client store on SQLite (WAL, synchronous=FULL), as a server
- *   must run; solvency read from the chain, cached for a minute. These are the headline `cheque*` figures.
+ * - cheque, durable: payee store with the charge ledger beside it (one file, one group commit), and client store on
+ *   SQLite (WAL, synchronous=FULL), as a server must run; solvency read from the chain, cached for a minute. These are the headline `cheque*` figures.
  * - cheque, in memory: the same with memory stores, to show what the fsyncs cost.
  * - exact, instant mining: a local facilitator in process (no HTTP hop: the most favourable case for `exact`)
  *   verifies with eth_call and settles with one transaction per request, answered when mined; the chain mines each
@@ -17,7 +17,7 @@
  * settlement is one transaction of the same shape).
  *
  * Prints a table, writes bench-results/bench-http.json; with --json the last line is the JSON.
- * Options: --cheque N (default 1000), --exact N (200), --blocks N (exact requests with 2 s blocks, 24), --concurrency N (4).
+ * Options: --profile (only the cheque runs, for `node --cpu-prof`), --cheque N (default 1000), --exact N (200), --blocks N (exact requests with 2 s blocks, 24), --concurrency N (4).
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,6 +39,8 @@ const arg = (name: string, fallback: number) => {
   return Number.isSafeInteger(v) && v > 0 ? v : fallback;
 };
 const jsonOut = process.argv.includes("--json");
+/** `--profile`: only the two cheque runs, for `node --cpu-prof` (no report). */
+const profileOnly = process.argv.includes("--profile");
 const CHEQUE_REQUESTS = arg("cheque", 1000);
 const EXACT_REQUESTS = arg("exact", 200);
 const BLOCK_REQUESTS = arg("blocks", 24);
@@ -105,7 +107,8 @@ async function chequeRun(name: string, durable: boolean): Promise<Run & { paid: 
   await (await token.mint(chequebook, chequePrice * BigInt(CHEQUE_REQUESTS + WARMUP) * 2n)).wait();
   const file = (kind: string) => join(dir, `${name}-${kind}.db`);
   const store: ChequeStore = durable ? SqliteChequeStore.open(file("payee")) : new MemoryChequeStore();
-  const ledger: ChargeLedger = durable ? SqliteChargeLedger.open(file("charged")) : new MemoryChargeLedger();
+  // The charge ledger in the payee store's file: cheques and charges of concurrent requests share one commit.
+  const ledger: ChargeLedger = store instanceof SqliteChequeStore ? await SqliteChargeLedger.beside(store) : new MemoryChargeLedger();
   const clientStore: ChequeStore = durable ? SqliteChequeStore.open(file("client")) : new MemoryChequeStore();
   try {
     const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: payee.address, trustedFactories: [factoryAddress], token: tokenAddress, store, solvency: { cacheMs: 60_000 } });
@@ -165,6 +168,10 @@ try {
   const cheque = await chequeRun("durable", true);
   console.log(`cheque, in memory: ${CHEQUE_REQUESTS} paid requests ...`);
   const chequeMemory = await chequeRun("memory", false);
+  if (profileOnly) {
+    console.log(`cheque durable ${cheque.perSec.toFixed(1)} req/s, in memory ${chequeMemory.perSec.toFixed(1)} req/s`);
+    process.exit(0);
+  }
   console.log(`exact, instant mining: ${EXACT_REQUESTS} paid requests ...`);
   const exact = await exactRun(EXACT_REQUESTS, WARMUP);
   console.log(`exact, ${BLOCK_MS / 1000} s blocks: ${BLOCK_REQUESTS} paid requests ...`);

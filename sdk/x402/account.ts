@@ -59,6 +59,8 @@ interface SharedState {
   books: Map<string, Book>;
   /** Per chequebook, the last write queued (kept after a failure dropped the book, to wait for it before reading). */
   writes: Map<string, Promise<void>>;
+  /** Per admitted payment (`chequebook:value`), the writes it depends on, waited for before it is charged. */
+  admitted: Map<string, Promise<void>>;
 }
 
 /**
@@ -82,7 +84,7 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
   const key = beneficiary.toLowerCase();
   let state = byPayee.get(key);
   if (state === undefined) {
-    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map() };
+    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map(), admitted: new Map() };
     byPayee.set(key, state);
   } else if (state.ledger !== ledger) {
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
@@ -120,6 +122,7 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #paidOut: Map<string, bigint>;
   readonly #books: Map<string, Book>;
   readonly #writes: Map<string, Promise<void>>;
+  readonly #admitted: Map<string, Promise<void>>;
   #closed = false;
 
   /**
@@ -141,6 +144,7 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#paidOut = state.paidOut;
     this.#books = state.books;
     this.#writes = state.writes;
+    this.#admitted = state.admitted;
   }
 
   /**
@@ -159,22 +163,18 @@ export class ChequeAccounts implements FacilitatorClient {
   }
 
   /**
-   * Admits a payment: checks the cheque, commits it if it is new, and reserves the price. Never throws: a refusal is
-   * `isValid: false` with a {@link ChequeRefusalCode} as `invalidReason`, and nothing was credited.
+   * Admits a payment: checks the cheque, queues its commit if it is new (settle waits for it), and reserves the
+   * price. Never throws: a refusal is `isValid: false` with a {@link ChequeRefusalCode} as `invalidReason`, and
+   * nothing was credited.
    */
   async verify(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
     try {
       const price = priceOf(requirements);
       this.#checkRequirements(requirements);
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
-      const durable = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
-      // Outside the lock, so that the writes of a payer's concurrent requests share one commit.
-      try {
-        await durable;
-      } catch (error) {
-        await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
-        throw error;
-      }
+      const { durable } = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      // The cheque commits while the handler runs (with the other writes of the turn); settle waits for it.
+      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, durable);
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
       const { code, message } = refusalOf(error);
@@ -190,6 +190,15 @@ export class ChequeAccounts implements FacilitatorClient {
     const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
     const book = cheque.chequebook;
+    const key = `${book}:${cheque.cumulativePayout}`;
+    const depends = this.#admitted.get(key);
+    this.#admitted.delete(key);
+    try {
+      await depends; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
+    } catch (error) {
+      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, price)));
+      throw error;
+    }
     const { durable, extra } = await this.#mutex.run(book, async () => {
       const account = await this.#book(book);
       this.#unreserve(book, price);
@@ -214,6 +223,7 @@ export class ChequeAccounts implements FacilitatorClient {
   async release(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<void> {
     const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
+    this.#admitted.delete(`${cheque.chequebook}:${cheque.cumulativePayout}`);
     await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
   }
 
@@ -262,9 +272,9 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /**
    * Admits a payment under the chequebook's lock, against the book in memory; returns the commit to wait for (the
-   * cheque's, or the last write the credit it spends depends on) before the request may be served.
+   * cheque's, or the last write the credit it spends depends on) before the request may be charged and answered.
    */
-  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<Promise<void>> {
+  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<{ durable: Promise<void> }> {
     const book = cheque.chequebook;
     const account = await this.#book(book);
     const held = account.held?.cumulativePayout ?? 0n;
@@ -294,7 +304,7 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#trim(window);
     this.#windows.set(book, window);
     this.#reserved.set(book, reserved + price);
-    return account.last;
+    return { durable: account.last }; // in an object: an async function would wait for a promise it returns
   }
 
   /**

@@ -8,10 +8,10 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 import { x402Client } from "@x402/core/client";
 import type { Network, PaymentPayloadResult, PaymentRequirements, SchemeClientHooks, SchemeNetworkClient } from "@x402/core/types";
 
-import type { Provider } from "ethers";
+import { BaseWallet, type Provider } from "ethers";
 
 import { checkChequeSignature } from "../beneficiary/signature.js";
-import { recoverChequeSigner, validateCheque, type SignedCheque } from "../cheque/cheque.js";
+import { recoverChequeSigner, signCheque, validateCheque, type SignedCheque } from "../cheque/cheque.js";
 import { getChequeTypedData } from "../cheque/typed-data.js";
 import { chequeFromJson, chequeToJson, type ChequeJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
@@ -173,14 +173,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       const added = next - account.last;
       this.#checkCaps(price, next, added);
       const message = { chequebook: this.#chequebook, beneficiary: payee, cumulativePayout: next };
-      const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
-      const signer = this.#o.signer;
-      const types = data.types as unknown as Record<string, TypedDataField[]>;
-      const value = data.message as unknown as Record<string, unknown>;
-      const signature = isEthers(signer)
-        ? await signer.signTypedData(data.domain, types, value)
-        : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
-      const cheque = validateCheque({ ...message, signature });
+      const cheque = await this.#sign(message);
       // Committed before it leaves; the commit is waited for outside the lock, so concurrent payments share it.
       const own = this.#o.store.putIssued(cheque);
       account.written = Promise.all([account.written, own]).then(() => undefined);
@@ -200,6 +193,19 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     }
     const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
     return { x402Version, payload: { ...payload } };
+  }
+
+  /** Signs with the signer: a key in this process (an ethers `Wallet`) takes the SDK's fast path, as `signCheque`. */
+  async #sign(message: { chequebook: string; beneficiary: string; cumulativePayout: bigint }): Promise<SignedCheque> {
+    const signer = this.#o.signer;
+    if (signer instanceof BaseWallet) return signCheque({ ...message, signer, chainId: this.#o.chainId });
+    const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
+    const types = data.types as unknown as Record<string, TypedDataField[]>;
+    const value = data.message as unknown as Record<string, unknown>;
+    const signature = isEthers(signer)
+      ? await signer.signTypedData(data.domain, types, value)
+      : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
+    return validateCheque({ ...message, signature });
   }
 
   /** What this client counts for `payee` (see {@link PayeeAccount}): last signed, charged, in flight. */
