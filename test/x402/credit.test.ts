@@ -99,7 +99,7 @@ describe("x402 cheque client: credit of failed requests", function () {
         let unanswered = 0n;
         const maxPrice = steps.reduce((m, s) => (s.price > m ? s.price : m), 0n);
         // The hostile server: a 402 for the unpaid request, then the step's answer to the paid one.
-        const hostile = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+        const hostile = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
           const request = new Request(input, init);
           const s = steps[step]!;
           const accepts: PaymentRequirements = { scheme: "cheque", network: eip155Network(f.chainId), asset: f.tokenAddress, amount: s.price.toString(), payTo: f.beneficiary.address, maxTimeoutSeconds: 60, extra: { trustedFactories: [f.factoryAddress] } };
