@@ -12,6 +12,8 @@
  * - exact, instant mining: a local facilitator in process (no HTTP hop: the most favourable case for `exact`)
  *   verifies with eth_call and settles with one transaction per request, answered when mined; the chain mines each
  *   transaction at once. These are the headline `exact*` figures.
+ * - floor: the same paywall and client with a scheme that checks, writes and settles nothing (scripts/lib/x402-floor.ts):
+ *   what any x402 scheme costs here before its own work; no scheme can exceed it.
  * - exact, 2 s blocks: the same with a block every 2 s (the block time of Base and other OP Stack chains).
  * `exact` runs fewer requests (each waits for its transaction); its gas per 1,000 is extrapolated from them (every
  * settlement is one transaction of the same shape).
@@ -31,6 +33,7 @@ import { decodePaymentResponseHeader, wrapFetchWithPayment } from "@x402/fetch";
 import { ChequeCasher, ChequeVerifier, MemoryChequeStore, SqliteChequeStore, type ChequeStore } from "../sdk/index.js";
 import { ChequeAccounts, ChequeSchemeClient, MemoryChargeLedger, SqliteChargeLedger, chequePaywall, chequeResourceServer, chequeX402Client, type ChargeLedger, type PaidHandler } from "../sdk/x402/index.js";
 import { alignedTable } from "./lib/table.js";
+import { FREE_SCHEME, freeResourceServer, freeX402Client } from "./lib/x402-floor.js";
 import { exactPrice, exactResourceServer, exactTimeoutSeconds, exactX402Client, listenOnLoopback, localExactFacilitator } from "./lib/x402-exact.js";
 
 const arg = (name: string, fallback: number) => {
@@ -163,11 +166,29 @@ async function exactRun(requests: number, warmup: number): Promise<Run & { paid:
   return { ...run, paid, gas };
 }
 
+/** The floor: the same paywall and client with a scheme that checks, writes and settles nothing. */
+async function floorRun(requests: number): Promise<Run> {
+  const asset = tokenAddress;
+  const routes = { "GET /quote": { accepts: { scheme: FREE_SCHEME, network, payTo: payee.address, price: "1" } } };
+  const paywall = chequePaywall({ server: freeResourceServer(network, asset), routes, handler });
+  await paywall.initialize();
+  const http = await listenOnLoopback(paywall.listener);
+  const pay = wrapFetchWithPayment(fetch, freeX402Client(network, asset));
+  try {
+    await drive(pay, `${http.origin}/quote`, WARMUP, CONCURRENCY);
+    return await drive(pay, `${http.origin}/quote`, requests, CONCURRENCY);
+  } finally {
+    await http.stop();
+  }
+}
+
 try {
   console.log(`cheque, durable: ${CHEQUE_REQUESTS} paid requests, ${CONCURRENCY} at a time ...`);
   const cheque = await chequeRun("durable", true);
   console.log(`cheque, in memory: ${CHEQUE_REQUESTS} paid requests ...`);
   const chequeMemory = await chequeRun("memory", false);
+  console.log(`floor (x402 with a scheme that does nothing): ${CHEQUE_REQUESTS} paid requests ...`);
+  const floor = await floorRun(CHEQUE_REQUESTS);
   if (profileOnly) {
     console.log(`cheque durable ${cheque.perSec.toFixed(1)} req/s, in memory ${chequeMemory.perSec.toFixed(1)} req/s`);
     process.exit(0);
@@ -197,6 +218,8 @@ try {
     chequeMemoryRequestsPerSec: r(chequeMemory.perSec, 1),
     chequeMemoryP50Ms: r(chequeMemory.p50),
     chequeMemoryP99Ms: r(chequeMemory.p99),
+    floorRequestsPerSec: r(floor.perSec, 1),
+    floorP50Ms: r(floor.p50),
     exactBlocks2sRequestsPerSec: r(exactBlocks.perSec, 1),
     exactBlocks2sP50Ms: r(exactBlocks.p50),
     exactBlocks2sP99Ms: r(exactBlocks.p99),
@@ -214,6 +237,7 @@ try {
       [
         row("cheque, durable stores (headline)", cheque, exact),
         row("cheque, memory stores", chequeMemory, exact),
+        row("floor: x402 with a scheme that does nothing", floor, exact),
         row("exact, instant mining (headline)", exact, exact),
         row(`exact, ${BLOCK_MS / 1000} s blocks`, exactBlocks, exact),
       ],
@@ -232,6 +256,7 @@ try {
   );
   const speedup = cheque.perSec / exact.perSec;
   console.log("");
+  console.log(`floor: x402 itself (two HTTP round trips and its headers, no payment work) runs at ${floor.perSec.toFixed(1)} req/s here, ${(floor.perSec / exact.perSec).toFixed(1)}× exact; cheque (durable) reaches ${((cheque.perSec / floor.perSec) * 100).toFixed(0)} % of it.`);
   console.log(`targets: ≥ 20× the requests/s of exact: ${speedup >= 20 ? "met" : "NOT met"} (${speedup.toFixed(1)}× durable, ${(chequeMemory.perSec / exact.perSec).toFixed(1)}× in memory, against instant mining; ${(cheque.perSec / exactBlocks.perSec).toFixed(1)}× against 2 s blocks); ≤ 1/100 of its gas: ${gasRatio >= 100 ? "met" : "NOT met"} (1/${gasRatio.toFixed(0)}).`);
 
   await mkdir("bench-results", { recursive: true });
