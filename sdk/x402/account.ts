@@ -9,10 +9,15 @@
  * durable ledger write; when it failed, `release` frees it. Values seen are remembered in memory (a window of
  * `replayWindow` per chequebook); after a restart the window starts from the values the ledger recorded.
  * So K <= H always: the server never serves more than the cheques it holds pay for. A cheque above H is verified in
- * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
- * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
- * checked locally (ECDSA, beneficiary, chain) and must not have been seen before. Work for one chequebook is
- * serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
+ * full (signature, chequebook, token, cover under the solvency policy) and its write to the store is queued when the
+ * request is admitted; it commits while the handler runs, and `settle` charges only once it (or the earlier cheque
+ * whose credit the request spends) is durable, and answers only once the charge is. H and K are kept in memory per
+ * payer, decisions are taken under the payer's lock, and commits are waited for outside it, so the writes of
+ * concurrent requests share one commit (with `SqliteChargeLedger.beside`, cheques and charges too). If a write
+ * fails, the payer's H and K are read again from what is durable. A cheque at or below H (one of a client's
+ * concurrent requests overtaken by a later one) is checked with the verifier's signature check (the issuer's key, or
+ * its wallet through ERC-1271), beneficiary and chain, and must not have been seen before. Decisions for one
+ * chequebook are serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
  * paywalls in a process) share the serialisation, reservations and replay windows, and must share the ledger.
  */
 import type { FacilitatorClient } from "@x402/core/server";
