@@ -6,18 +6,20 @@
  * per 1,000 requests, for `exact` the facilitator's `transferWithAuthorization` per request.
  *
  * Runs, each after a warm-up:
- * - cheque, durable: payee store, charge ledger and client store on SQLite (WAL, synchronous=FULL), as a server
- *   must run; solvency read from the chain, cached for a minute. These are the headline `cheque*` figures.
+ * - cheque, durable: payee store with the charge ledger beside it (one file, one group commit), and client store on
+ *   SQLite (WAL, synchronous=FULL), as a server must run; solvency read from the chain, cached for a minute. These are the headline `cheque*` figures.
  * - cheque, in memory: the same with memory stores, to show what the fsyncs cost.
  * - exact, instant mining: a local facilitator in process (no HTTP hop: the most favourable case for `exact`)
  *   verifies with eth_call and settles with one transaction per request, answered when mined; the chain mines each
  *   transaction at once. These are the headline `exact*` figures.
+ * - floor: the same paywall and client with a scheme that checks, writes and settles nothing (scripts/lib/x402-floor.ts):
+ *   what any x402 scheme costs here before its own work; no scheme can exceed it.
  * - exact, 2 s blocks: the same with a block every 2 s (the block time of Base and other OP Stack chains).
  * `exact` runs fewer requests (each waits for its transaction); its gas per 1,000 is extrapolated from them (every
  * settlement is one transaction of the same shape).
  *
  * Prints a table, writes bench-results/bench-http.json; with --json the last line is the JSON.
- * Options: --cheque N (default 1000), --exact N (200), --blocks N (exact requests with 2 s blocks, 24), --concurrency N (4).
+ * Options: --profile (only the cheque runs, for `node --cpu-prof`), --cheque N (default 1000), --exact N (200), --blocks N (exact requests with 2 s blocks, 24), --concurrency N (4).
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,6 +33,7 @@ import { decodePaymentResponseHeader, wrapFetchWithPayment } from "@x402/fetch";
 import { ChequeCasher, ChequeVerifier, MemoryChequeStore, SqliteChequeStore, type ChequeStore } from "../sdk/index.js";
 import { ChequeAccounts, ChequeSchemeClient, MemoryChargeLedger, SqliteChargeLedger, chequePaywall, chequeResourceServer, chequeX402Client, type ChargeLedger, type PaidHandler } from "../sdk/x402/index.js";
 import { alignedTable } from "./lib/table.js";
+import { FREE_SCHEME, freeResourceServer, freeX402Client } from "./lib/x402-floor.js";
 import { exactPrice, exactResourceServer, exactTimeoutSeconds, exactX402Client, listenOnLoopback, localExactFacilitator } from "./lib/x402-exact.js";
 
 const arg = (name: string, fallback: number) => {
@@ -39,6 +42,8 @@ const arg = (name: string, fallback: number) => {
   return Number.isSafeInteger(v) && v > 0 ? v : fallback;
 };
 const jsonOut = process.argv.includes("--json");
+/** `--profile`: only the two cheque runs, for `node --cpu-prof` (no report). */
+const profileOnly = process.argv.includes("--profile");
 const CHEQUE_REQUESTS = arg("cheque", 1000);
 const EXACT_REQUESTS = arg("exact", 200);
 const BLOCK_REQUESTS = arg("blocks", 24);
@@ -105,7 +110,8 @@ async function chequeRun(name: string, durable: boolean): Promise<Run & { paid: 
   await (await token.mint(chequebook, chequePrice * BigInt(CHEQUE_REQUESTS + WARMUP) * 2n)).wait();
   const file = (kind: string) => join(dir, `${name}-${kind}.db`);
   const store: ChequeStore = durable ? SqliteChequeStore.open(file("payee")) : new MemoryChequeStore();
-  const ledger: ChargeLedger = durable ? SqliteChargeLedger.open(file("charged")) : new MemoryChargeLedger();
+  // The charge ledger in the payee store's file: cheques and charges of concurrent requests share one commit.
+  const ledger: ChargeLedger = store instanceof SqliteChequeStore ? await SqliteChargeLedger.beside(store) : new MemoryChargeLedger();
   const clientStore: ChequeStore = durable ? SqliteChequeStore.open(file("client")) : new MemoryChequeStore();
   try {
     const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: payee.address, trustedFactories: [factoryAddress], token: tokenAddress, store, solvency: { cacheMs: 60_000 } });
@@ -160,11 +166,33 @@ async function exactRun(requests: number, warmup: number): Promise<Run & { paid:
   return { ...run, paid, gas };
 }
 
+/** The floor: the same paywall and client with a scheme that checks, writes and settles nothing. */
+async function floorRun(requests: number): Promise<Run> {
+  const asset = tokenAddress;
+  const routes = { "GET /quote": { accepts: { scheme: FREE_SCHEME, network, payTo: payee.address, price: "1" } } };
+  const paywall = chequePaywall({ server: freeResourceServer(network, asset), routes, handler });
+  await paywall.initialize();
+  const http = await listenOnLoopback(paywall.listener);
+  const pay = wrapFetchWithPayment(fetch, freeX402Client(network, asset));
+  try {
+    await drive(pay, `${http.origin}/quote`, WARMUP, CONCURRENCY);
+    return await drive(pay, `${http.origin}/quote`, requests, CONCURRENCY);
+  } finally {
+    await http.stop();
+  }
+}
+
 try {
   console.log(`cheque, durable: ${CHEQUE_REQUESTS} paid requests, ${CONCURRENCY} at a time ...`);
   const cheque = await chequeRun("durable", true);
   console.log(`cheque, in memory: ${CHEQUE_REQUESTS} paid requests ...`);
   const chequeMemory = await chequeRun("memory", false);
+  console.log(`floor (x402 with a scheme that does nothing): ${CHEQUE_REQUESTS} paid requests ...`);
+  const floor = await floorRun(CHEQUE_REQUESTS);
+  if (profileOnly) {
+    console.log(`cheque durable ${cheque.perSec.toFixed(1)} req/s, in memory ${chequeMemory.perSec.toFixed(1)} req/s`);
+    process.exit(0);
+  }
   console.log(`exact, instant mining: ${EXACT_REQUESTS} paid requests ...`);
   const exact = await exactRun(EXACT_REQUESTS, WARMUP);
   console.log(`exact, ${BLOCK_MS / 1000} s blocks: ${BLOCK_REQUESTS} paid requests ...`);
@@ -190,6 +218,8 @@ try {
     chequeMemoryRequestsPerSec: r(chequeMemory.perSec, 1),
     chequeMemoryP50Ms: r(chequeMemory.p50),
     chequeMemoryP99Ms: r(chequeMemory.p99),
+    floorRequestsPerSec: r(floor.perSec, 1),
+    floorP50Ms: r(floor.p50),
     exactBlocks2sRequestsPerSec: r(exactBlocks.perSec, 1),
     exactBlocks2sP50Ms: r(exactBlocks.p50),
     exactBlocks2sP99Ms: r(exactBlocks.p99),
@@ -207,6 +237,7 @@ try {
       [
         row("cheque, durable stores (headline)", cheque, exact),
         row("cheque, memory stores", chequeMemory, exact),
+        row("floor: x402 with a scheme that does nothing", floor, exact),
         row("exact, instant mining (headline)", exact, exact),
         row(`exact, ${BLOCK_MS / 1000} s blocks`, exactBlocks, exact),
       ],
@@ -225,6 +256,7 @@ try {
   );
   const speedup = cheque.perSec / exact.perSec;
   console.log("");
+  console.log(`floor: x402 itself (two HTTP round trips and its headers, no payment work) runs at ${floor.perSec.toFixed(1)} req/s here, ${(floor.perSec / exact.perSec).toFixed(1)}× exact; cheque (durable) reaches ${((cheque.perSec / floor.perSec) * 100).toFixed(0)} % of it.`);
   console.log(`targets: ≥ 20× the requests/s of exact: ${speedup >= 20 ? "met" : "NOT met"} (${speedup.toFixed(1)}× durable, ${(chequeMemory.perSec / exact.perSec).toFixed(1)}× in memory, against instant mining; ${(cheque.perSec / exactBlocks.perSec).toFixed(1)}× against 2 s blocks); ≤ 1/100 of its gas: ${gasRatio >= 100 ? "met" : "NOT met"} (1/${gasRatio.toFixed(0)}).`);
 
   await mkdir("bench-results", { recursive: true });

@@ -51,7 +51,7 @@ try {
   let served = 0;
   const start = async () => {
     const store = SqliteChequeStore.open(join(dir, "cheques.db"));
-    const ledger = SqliteChargeLedger.open(join(dir, "charged.db"));
+    const ledger = await SqliteChargeLedger.beside(store); // one file, one group commit for cheques and charges
     const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: payee.address, trustedFactories: [factoryAddress], token: tokenAddress, store, solvency: { cacheMs: 60_000 } });
     const accounts = new ChequeAccounts({ verifier, store, ledger });
     const routes = { "GET /quote": { accepts: { scheme: "cheque", network: accounts.network, payTo: payee.address, price: price.toString() } } };

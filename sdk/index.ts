@@ -18,7 +18,7 @@ export * from "./issuer/issuer.js";
 export { KeyedMutex } from "./mutex.js";
 export * from "./beneficiary/receiver.js";
 export { MemoryChequeStore } from "./store/memory.js";
-export { SqliteChequeStore, type SqliteStoreOptions } from "./store/sqlite.js";
+export { SqliteChequeStore, type SqlAccess, type SqliteStoreOptions } from "./store/sqlite.js";
 export { DEFAULT_BUSY_TIMEOUT_MS, SQLITE_SYNC_BUSY_MS, SqliteFile, isSqliteBusy, type SqliteBusyEvent, type SqliteBusyOptions, type SqliteFileOptions } from "./store/sqlite-file.js";
 export type * from "./store/types.js";
 export { acrossProcesses } from "./store/types.js";

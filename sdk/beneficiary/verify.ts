@@ -19,13 +19,14 @@ import { type Provider } from "ethers";
 import { chequeDigestBytes, hexToBytes, recoverAddressLower } from "../cheque/crypto.js";
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
-import { chequebookAt, chequebookInterface, factoryAt, rpc, toChequeError } from "../chain/contracts.js";
+import { chequebookAt, factoryAt, rpc } from "../chain/contracts.js";
 import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import type { ChequeStore, ChequebookInfo } from "../store/types.js";
 import type { ChainId } from "../cheque/typed-data.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { readCover, type CoverSnapshot } from "./cover.js";
+import { DEFAULT_ERC1271_GAS_LIMIT, chequebookAcceptsSignature } from "./signature.js";
 import { RefusalCache, type RefusalCacheOptions } from "./refusal-cache.js";
 import {
   DEFAULT_MIN_HARD_DEPOSIT_TIMEOUT,
@@ -38,6 +39,7 @@ import {
 } from "./solvency.js";
 
 export * from "./solvency.js";
+export * from "./signature.js";
 export type { RefusalCacheOptions } from "./refusal-cache.js";
 
 /** Limits that keep a hostile sender from making us work for nothing. */
@@ -53,8 +55,6 @@ export interface VerifierLimits {
   unknownChequebooks?: RefusalCacheOptions;
 }
 
-/** The default {@link VerifierLimits.erc1271GasLimit}. */
-export const DEFAULT_ERC1271_GAS_LIMIT = 300_000n;
 
 /** Options of a {@link ChequeVerifier}. */
 export interface ChequeVerifierOptions {
@@ -100,8 +100,6 @@ export interface VerifiedCheque {
   cover: Cover;
 }
 
-/** The chequebook's cash-out reverts that come after its signature check: the signature held. */
-const AFTER_SIGNATURE_CHECK = new Set(["ChequebookChequeAlreadyCashed", "ChequebookNoLiquidity"]);
 
 /**
  * Verifies cheques for one beneficiary, caching what it learns about chequebooks.
@@ -275,6 +273,21 @@ export class ChequeVerifier {
     return info;
   }
 
+  /**
+   * The verifier's signature check alone, for a cheque at or below one already verified (a payer's earlier cheque
+   * presented late, or offered back in a resync): it is made out to us, and signed by its chequebook's issuer, by key
+   * or, for a contract issuer, through ERC-1271 (one eth_call within the gas cap).
+   *
+   * @returns whether the signature holds only through ERC-1271 (revocable by the issuer contract).
+   * @throws ChequeError MALFORMED_CHEQUE, WRONG_BENEFICIARY, UNKNOWN_CHEQUEBOOK, WRONG_TOKEN, INVALID_SIGNATURE,
+   *   REVOCABLE_ISSUER, RPC_UNAVAILABLE.
+   */
+  async checkSignature(cheque: unknown): Promise<{ revocable: boolean }> {
+    const c = validateCheque(cheque);
+    if (c.beneficiary !== this.beneficiary) throw new ChequeError("WRONG_BENEFICIARY", `the cheque is made out to ${c.beneficiary}, not to us (${this.beneficiary})`);
+    return this.#checkSignature(c, await this.chequebookInfo(c.chequebook));
+  }
+
   #checkNetwork(): Promise<void> {
     this.#networkChecked ??= rpc("reading the provider's chain id", () => this.#provider.getNetwork()).then(
       (network) => {
@@ -325,15 +338,7 @@ export class ChequeVerifier {
    * liquid) still proves the signature; any other failure refuses it. Only an unreachable node is an outage.
    */
   async #chequebookAccepts(c: SignedCheque): Promise<boolean> {
-    const data = chequebookInterface.encodeFunctionData("cashChequeBeneficiary", [this.beneficiary, c.cumulativePayout, c.signature]);
-    try {
-      await this.#provider.call({ from: this.beneficiary, to: c.chequebook, data, gasLimit: this.#gasLimit });
-      return true;
-    } catch (error) {
-      const e = toChequeError(error, "simulating a cash-out of the cheque");
-      if (e.code === "RPC_UNAVAILABLE") throw e;
-      return e.code === "CONTRACT_REVERT" && AFTER_SIGNATURE_CHECK.has(String(e.details.errorName));
-    }
+    return chequebookAcceptsSignature({ provider: this.#provider, cheque: { ...c, beneficiary: this.beneficiary }, gasLimit: this.#gasLimit });
   }
 
   async #coverFor(c: SignedCheque, revocable: boolean): Promise<{ cover: Cover; shortfall?: "timeout-too-short" | "decrease-pending" }> {

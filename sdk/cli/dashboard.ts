@@ -11,7 +11,9 @@ import { DashboardEvents } from "../dashboard/events.js";
 import { ledgerPeers } from "../dashboard/ledger-peers.js";
 import { isChequeError } from "../errors.js";
 import { ChequebookIssuer } from "../issuer/issuer.js";
-import type { SqliteChequeStore } from "../store/sqlite.js";
+import { openLedgerStore } from "../store/open.js";
+import { SqliteChequeStore } from "../store/sqlite.js";
+import type { ChequeStore } from "../store/types.js";
 import { SqliteLedgerStore } from "../swap/ledger.js";
 import { CliError, EXIT } from "./output.js";
 
@@ -19,7 +21,7 @@ import { CliError, EXIT } from "./output.js";
 export interface DashboardCommandContext {
   values: Record<string, string | boolean | undefined>;
   provider: JsonRpcProvider;
-  store: SqliteChequeStore;
+  store: ChequeStore;
   signer(): Promise<Signer>;
   chequebook(): Promise<string>;
   decimals(token: string): Promise<number>;
@@ -69,7 +71,10 @@ export async function dashboardCommand(ctx: DashboardCommandContext): Promise<vo
     if (!(isChequeError(error) && error.code === "UNKNOWN_CHEQUEBOOK") && !(error instanceof CliError)) throw error;
     process.stderr.write("note: no chequebook of ours was found (pass --chequebook): the page shows the cheques we hold only\n");
   }
-  const ledger = SqliteLedgerStore.open(ctx.store.path);
+  // The ledger lives beside the cheques: in the same SQLite file, or in the same PostgreSQL database.
+  const ledger = ctx.store instanceof SqliteChequeStore
+    ? SqliteLedgerStore.open(ctx.store.path)
+    : await openLedgerStore(String(v.db ?? process.env.CHEQUEBOOK_DB));
   options.peers = ledgerPeers(ledger);
   if (typeof v.host === "string") options.host = v.host;
   options.port = port;

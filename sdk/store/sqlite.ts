@@ -53,6 +53,13 @@ interface QueuedWrite {
   reject: (error: unknown) => void;
 }
 
+/** SQL on a store's connection, for tables kept beside the cheques (see {@link SqliteChequeStore.writeBeside}). */
+export interface SqlAccess {
+  /** A prepared statement, cached per text. */
+  stmt(sql: string): StatementSync;
+  exec(sql: string): void;
+}
+
 /** Options of {@link SqliteChequeStore.open}: how long writes wait for another connection's lock. */
 export type SqliteStoreOptions = SqliteBusyOptions;
 
@@ -378,6 +385,25 @@ export class SqliteChequeStore implements ChequeStore {
       this.#stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
     });
   }
+
+  /**
+   * Runs `work` on this store's connection inside its group commit: it commits together with every write queued in
+   * the same turn (one fsync for all), in a savepoint of its own (if it throws, only it is undone), and resolves
+   * after that commit. For tables kept beside the cheques, such as the x402 charge ledger.
+   *
+   * @throws ChequeError STORE_FAILURE, STORE_BUSY as the store's own writes.
+   */
+  async writeBeside(work: (sql: SqlAccess) => void): Promise<void> {
+    this.#open();
+    return this.#enqueue(() => work(this.#sql));
+  }
+
+  /** Runs a read on this store's connection (committed data), retried while another connection holds a lock. */
+  async readBeside<T>(work: (sql: SqlAccess) => T): Promise<T> {
+    return this.#read(() => work(this.#sql));
+  }
+
+  readonly #sql: SqlAccess = { stmt: (sql) => this.#stmt(sql), exec: (sql) => this.#db.exec(sql) };
 
   #open(): void {
     if (!this.#db.isOpen) throw new ChequeError("STORE_FAILURE", "the cheque database is closed");

@@ -9,17 +9,22 @@
  * durable ledger write; when it failed, `release` frees it. Values seen are remembered in memory (a window of
  * `replayWindow` per chequebook); after a restart the window starts from the values the ledger recorded.
  * So K <= H always: the server never serves more than the cheques it holds pay for. A cheque above H is verified in
- * full (signature, chequebook, token, cover under the solvency policy) and committed to the store before the
- * request is admitted; a cheque at or below H (one of a client's concurrent requests overtaken by a later one) is
- * checked locally (ECDSA, beneficiary, chain) and must not have been seen before. Work for one chequebook is
- * serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
+ * full (signature, chequebook, token, cover under the solvency policy) and its write to the store is queued when the
+ * request is admitted; it commits while the handler runs, and `settle` charges only once it (or the earlier cheque
+ * whose credit the request spends) is durable, and answers only once the charge is. H and K are kept in memory per
+ * payer, decisions are taken under the payer's lock, and commits are waited for outside it, so the writes of
+ * concurrent requests share one commit (with `SqliteChargeLedger.beside`, cheques and charges too). If a write
+ * fails, the payer's H and K are read again from what is durable. A cheque at or below H (one of a client's
+ * concurrent requests overtaken by a later one) is checked with the verifier's signature check (the issuer's key, or
+ * its wallet through ERC-1271), beneficiary and chain, and must not have been seen before. Decisions for one
+ * chequebook are serialised; chequebooks run concurrently. Accounts built on one cheque store object for one beneficiary (two
  * paywalls in a process) share the serialisation, reservations and replay windows, and must share the ledger.
  */
 import type { FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 
 import type { ChequeVerifier } from "../beneficiary/verify.js";
-import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
+import type { SignedCheque } from "../cheque/cheque.js";
 import { chequeToJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
@@ -56,6 +61,23 @@ interface SharedState {
   reserved: Map<string, bigint>;
   windows: Map<string, Window>;
   paidOut: Map<string, bigint>;
+  books: Map<string, Book>;
+  /** Per chequebook, the last write queued (kept after a failure dropped the book, to wait for it before reading). */
+  writes: Map<string, Promise<void>>;
+  /** Per admitted payment (`chequebook:value`), the writes it depends on, waited for before it is charged. */
+  admitted: Map<string, Promise<void>>;
+}
+
+/**
+ * A payer's account as this process sees it: the best cheque (H) and the total charged (K), each including writes
+ * queued and not yet committed, and the last of those writes. Changed only under the chequebook's lock; a request
+ * is answered only after `last` committed. If a write fails, the book is dropped and read again from the store and
+ * the ledger once every write queued for it has settled.
+ */
+interface Book {
+  held: SignedCheque | undefined;
+  charged: bigint;
+  last: Promise<void>;
 }
 
 /** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
@@ -67,7 +89,7 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
   const key = beneficiary.toLowerCase();
   let state = byPayee.get(key);
   if (state === undefined) {
-    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map() };
+    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map(), admitted: new Map() };
     byPayee.set(key, state);
   } else if (state.ledger !== ledger) {
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
@@ -103,6 +125,9 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #reserved: Map<string, bigint>;
   readonly #windows: Map<string, Window>;
   readonly #paidOut: Map<string, bigint>;
+  readonly #books: Map<string, Book>;
+  readonly #writes: Map<string, Promise<void>>;
+  readonly #admitted: Map<string, Promise<void>>;
   #closed = false;
 
   /**
@@ -122,6 +147,9 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#reserved = state.reserved;
     this.#windows = state.windows;
     this.#paidOut = state.paidOut;
+    this.#books = state.books;
+    this.#writes = state.writes;
+    this.#admitted = state.admitted;
   }
 
   /**
@@ -140,15 +168,18 @@ export class ChequeAccounts implements FacilitatorClient {
   }
 
   /**
-   * Admits a payment: checks the cheque, commits it if it is new, and reserves the price. Never throws: a refusal is
-   * `isValid: false` with a {@link ChequeRefusalCode} as `invalidReason`, and nothing was credited.
+   * Admits a payment: checks the cheque, queues its commit if it is new (settle waits for it), and reserves the
+   * price. Never throws: a refusal is `isValid: false` with a {@link ChequeRefusalCode} as `invalidReason`, and
+   * nothing was credited.
    */
   async verify(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
     try {
       const price = priceOf(requirements);
       this.#checkRequirements(requirements);
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
-      await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      const { durable } = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
+      // The cheque commits while the handler runs (with the other writes of the turn); settle waits for it.
+      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, durable);
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
       const { code, message } = refusalOf(error);
@@ -156,31 +187,48 @@ export class ChequeAccounts implements FacilitatorClient {
     }
   }
 
-  /** Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, durably. */
+  /**
+   * Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, and resolves once
+   * that is durable (committed with the other writes of the same turn).
+   */
   async settle(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
     const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
     const book = cheque.chequebook;
-    return this.#mutex.run(book, async () => {
+    const key = `${book}:${cheque.cumulativePayout}`;
+    const depends = this.#admitted.get(key);
+    this.#admitted.delete(key);
+    try {
+      await depends; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
+    } catch (error) {
+      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, price)));
+      throw error;
+    }
+    const { durable, extra } = await this.#mutex.run(book, async () => {
+      const account = await this.#book(book);
       this.#unreserve(book, price);
-      const charged = await this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow });
-      const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+      account.charged += price;
+      const written = this.#write(book, account, this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow }));
+      const held = account.held?.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
         chequebook: book,
         cumulative: held.toString(),
-        charged: charged.toString(),
-        credit: (held - charged).toString(),
+        charged: account.charged.toString(),
+        credit: (held - account.charged).toString(),
         uncashed: (held > paidOut ? held - paidOut : 0n).toString(),
       };
-      return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
+      return { durable: written, extra };
     });
+    await durable;
+    return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
   }
 
   /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. */
   async release(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<void> {
     const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
+    this.#admitted.delete(`${cheque.chequebook}:${cheque.cumulativePayout}`);
     await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
   }
 
@@ -191,8 +239,10 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /** The account of `chequebook`: cheque held, charged, reserved (decimal figures as bigints). */
   async account(chequebook: string): Promise<{ held: bigint; charged: bigint; reserved: bigint }> {
-    const held = (await this.#store.getReceived(chequebook, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
-    return { held, charged: await this.#ledger.charged(chequebook), reserved: this.#reserved.get(chequebook) ?? 0n };
+    return this.#mutex.run(chequebook, async () => {
+      const book = await this.#book(chequebook);
+      return { held: book.held?.cumulativePayout ?? 0n, charged: book.charged, reserved: this.#reserved.get(chequebook) ?? 0n };
+    });
   }
 
   /**
@@ -206,11 +256,11 @@ export class ChequeAccounts implements FacilitatorClient {
     try {
       const { cheque } = readChequePayload(payload);
       // Local first: a chequebook we hold nothing from costs no call to the node.
-      const held = await this.#store.getReceived(cheque.chequebook, this.beneficiary);
-      if (held === undefined || held.cheque.beneficiary !== cheque.beneficiary) return undefined;
-      const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-      if (recoverChequeSigner({ cheque, chainId: this.#verifier.chainId }).toLowerCase() !== info.issuer.toLowerCase()) return undefined;
-      return { lastAccepted: chequeToJson(held.cheque), charged: (await this.#ledger.charged(cheque.chequebook)).toString() };
+      const book = await this.#mutex.run(cheque.chequebook, () => this.#book(cheque.chequebook));
+      const held = book.held;
+      if (held === undefined || held.beneficiary !== cheque.beneficiary) return undefined;
+      await this.#verifier.checkSignature(cheque); // the issuer's key, or its wallet through ERC-1271
+      return { lastAccepted: chequeToJson(held), charged: book.charged.toString() };
     } catch {
       return undefined;
     }
@@ -225,9 +275,14 @@ export class ChequeAccounts implements FacilitatorClient {
     }
   }
 
-  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<void> {
+  /**
+   * Admits a payment under the chequebook's lock, against the book in memory; returns the commit to wait for (the
+   * cheque's, or the last write the credit it spends depends on) before the request may be charged and answered.
+   */
+  async #admit(cheque: SignedCheque, chainId: bigint, price: bigint): Promise<{ durable: Promise<void> }> {
     const book = cheque.chequebook;
-    const held = (await this.#store.getReceived(book, this.beneficiary))?.cheque.cumulativePayout ?? 0n;
+    const account = await this.#book(book);
+    const held = account.held?.cumulativePayout ?? 0n;
     // Kept only once a payment is admitted, so naming unknown chequebooks costs us no memory. After a restart it
     // starts from the values the ledger recorded as charged: a replay is refused, a cheque never used (overtaken by
     // a later one of the client's concurrent requests) is served from the credit.
@@ -238,7 +293,7 @@ export class ChequeAccounts implements FacilitatorClient {
     }
     const top = value > held ? value : held;
     if (value <= held) await this.#checkOvertaken(cheque, chainId);
-    const charged = await this.#ledger.charged(book);
+    const charged = account.charged;
     const reserved = this.#reserved.get(book) ?? 0n;
     // The verifier's checks (and their RPC calls) come after this local one only for cheques that do not pay.
     if (top - charged - reserved < price) {
@@ -247,23 +302,59 @@ export class ChequeAccounts implements FacilitatorClient {
     if (value > held) {
       const verified = await this.#verifier.verify(cheque, { previous: held, chainId });
       this.#paidOut.set(book, verified.cover.paidOut);
-      await this.#store.putReceived(verified.cheque);
+      account.held = verified.cheque;
+      this.#write(book, account, this.#store.putReceived(verified.cheque));
     }
     window.seen.add(value);
     this.#trim(window);
     this.#windows.set(book, window);
     this.#reserved.set(book, reserved + price);
+    return { durable: account.last }; // in an object: an async function would wait for a promise it returns
   }
 
-  /** A cheque at or below the best one held: the beneficiary, chain and the issuer's key are checked locally. */
+  /**
+   * The book of `chequebook` (under its lock): from memory, or read from the store and the ledger once every write
+   * queued for it has settled.
+   */
+  async #book(chequebook: string): Promise<Book> {
+    const known = this.#books.get(chequebook);
+    if (known !== undefined) return known;
+    await this.#writes.get(chequebook)?.catch(() => undefined);
+    const [received, charged] = await Promise.all([this.#store.getReceived(chequebook, this.beneficiary), this.#ledger.charged(chequebook)]);
+    const book: Book = { held: received?.cheque, charged, last: Promise.resolve() };
+    this.#books.set(chequebook, book);
+    return book;
+  }
+
+  /**
+   * Records `write` as the book's last. The book's `last` fails if this write or any earlier one failed (a request
+   * admitted against the book waits for it); on a failure the book is dropped, to be read again from what is durable.
+   *
+   * @returns the outcome of `write` alone.
+   */
+  #write(chequebook: string, book: Book, write: Promise<unknown>): Promise<void> {
+    const own = write.then(() => undefined);
+    const last = Promise.all([book.last, own]).then(
+      () => undefined,
+      (error: unknown) => {
+        if (this.#books.get(chequebook) === book) this.#books.delete(chequebook);
+        throw error;
+      },
+    );
+    last.catch(() => undefined); // awaited by the requests admitted against the book; a failure is their refusal
+    own.catch(() => undefined);
+    book.last = last;
+    this.#writes.set(chequebook, last);
+    const forget = () => void (this.#writes.get(chequebook) === last && this.#writes.delete(chequebook));
+    last.then(forget, forget);
+    return own;
+  }
+
+  /** A cheque at or below the best one held: the beneficiary, chain and the issuer's signature are checked. */
   async #checkOvertaken(cheque: SignedCheque, chainId: bigint): Promise<void> {
     if (cheque.beneficiary !== this.beneficiary) throw new ChequeError("WRONG_BENEFICIARY", "the cheque is made out to someone else");
     if (chainId !== this.#verifier.chainId) throw new ChequeError("WRONG_CHAIN", `the cheque is for chain ${chainId}, we are on chain ${this.#verifier.chainId}`);
-    const info = await this.#verifier.chequebookInfo(cheque.chequebook);
-    const signer = recoverChequeSigner({ cheque, chainId: this.#verifier.chainId });
-    if (signer.toLowerCase() !== info.issuer.toLowerCase()) {
-      throw new ChequeError("INVALID_SIGNATURE", "the cheque is not signed by the chequebook's issuer's key");
-    }
+    await this.#verifier.checkSignature(cheque); // the issuer's key (local), or its wallet through ERC-1271
   }
 
   async #restoredWindow(book: string): Promise<Window> {

@@ -8,14 +8,17 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 import { x402Client } from "@x402/core/client";
 import type { Network, PaymentPayloadResult, PaymentRequirements, SchemeClientHooks, SchemeNetworkClient } from "@x402/core/types";
 
-import { recoverChequeSigner, validateCheque } from "../cheque/cheque.js";
+import { BaseWallet, type Provider } from "ethers";
+
+import { checkChequeSignature } from "../beneficiary/signature.js";
+import { recoverChequeSigner, signCheque, validateCheque, type SignedCheque } from "../cheque/cheque.js";
 import { getChequeTypedData } from "../cheque/typed-data.js";
 import { chequeFromJson, chequeToJson, type ChequeJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
-import { priceOf } from "./payload.js";
+import { priceOf, readChequePayload } from "./payload.js";
 import { CHEQUE_SCHEME, RESYNC_ERRORS, eip155Network, type ChequePayload } from "./types.js";
 
 /** Anything that signs EIP-712 typed data the ethers way (an ethers `Signer`, a `Wallet`). */
@@ -67,6 +70,41 @@ export interface ChequeSchemeClientOptions {
   caps?: SpendingCaps;
   /** The clock for `caps.perPeriod` (unix ms); tests replace it. Default `Date.now`. */
   now?: () => number;
+  /**
+   * How a cheque a server offers back in a resync is recognised as ours. Default: signed by `signer`'s key. A contract
+   * wallet (ERC-1271) payer passes {@link chainSignatureCheck}, which also asks the chequebook.
+   */
+  signatureCheck?: ChequeSignatureCheck;
+}
+
+/** Whether `cheque` (for `chainId`) is signed by or for `issuer`, as the chequebook would take it. */
+export type ChequeSignatureCheck = (args: { cheque: SignedCheque; chainId: bigint; issuer: string }) => Promise<boolean>;
+
+/**
+ * A {@link ChequeSignatureCheck} that takes what the chequebook takes: the issuer's key, or its contract wallet's
+ * ERC-1271 approval (a cash-out simulated with `eth_call` on `provider`, within `gasLimit`).
+ *
+ * @example new ChequeSchemeClient({ signer: walletAccount, ..., signatureCheck: chainSignatureCheck({ provider }) })
+ */
+export function chainSignatureCheck(args: { provider: Provider; gasLimit?: bigint }): ChequeSignatureCheck {
+  return async ({ cheque, chainId, issuer }) => (await checkChequeSignature({ cheque, chainId, issuer, provider: args.provider, ...(args.gasLimit === undefined ? {} : { gasLimit: args.gasLimit }) })) !== undefined;
+}
+
+const keyCheck: ChequeSignatureCheck = ({ cheque, chainId, issuer }) => Promise.resolve(recoverChequeSigner({ cheque, chainId }).toLowerCase() === issuer.toLowerCase());
+
+/**
+ * What this client knows of its account with one payee: the last cheque signed (L), what it counts as charged (C:
+ * L when first read, plus the price of every request answered as paid since), and the requests in flight (F: sent,
+ * no answer yet; a request that never gets one stays counted). The next cheque is max(L + 1, C + F + price): it
+ * spends the credit of requests that failed (L - C - F) before adding to it.
+ */
+interface PayeeAccount {
+  last: bigint;
+  charged: bigint;
+  inFlight: Map<bigint, bigint>;
+  flying: bigint;
+  /** The last write of the store for this payee; a cheque leaves only after it committed. */
+  written: Promise<void>;
 }
 
 /**
@@ -81,6 +119,8 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
   /** Resync after a 402 that carries the server's last accepted cheque (see {@link ChequeSchemeClient.resync}). */
   readonly schemeHooks: SchemeClientHooks = {
     onPaymentResponse: async (ctx) => {
+      const sent = this.#sentValue(ctx.paymentPayload.payload, ctx.requirements);
+      if (sent !== undefined) await this.#answered(sent.payee, sent.value, ctx.settleResponse?.success === true);
       const error = ctx.paymentRequired?.error;
       if (ctx.settleResponse !== undefined || error === undefined || !RESYNC_ERRORS.includes(error)) return;
       const offered = ctx.paymentRequired?.accepts.find((r) => r.scheme === CHEQUE_SCHEME && r.network === this.network && r.extra.resync !== undefined);
@@ -95,6 +135,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
   readonly #token: string;
   readonly #mutex = new KeyedMutex();
   readonly #spent: Array<{ at: number; amount: bigint }> = [];
+  readonly #accounts = new Map<string, PayeeAccount>();
 
   constructor(options: ChequeSchemeClientOptions) {
     this.#o = options;
@@ -125,22 +166,74 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       if (!trusted.includes(this.#o.factory.toLowerCase())) throw new ChequeError("UNKNOWN_CHEQUEBOOK", "the server does not trust our chequebook's factory");
     }
     const payee = toAddress(requirements.payTo, "payTo");
-    return this.#mutex.run(this.#chequebook, async () => {
+    const { cheque, durable } = await this.#mutex.run(this.#chequebook, async () => {
+      const account = await this.#account(payee);
+      const floor = account.charged + account.flying + price;
+      const next = floor > account.last ? floor : account.last + 1n;
+      const added = next - account.last;
+      this.#checkCaps(price, next, added);
+      const message = { chequebook: this.#chequebook, beneficiary: payee, cumulativePayout: next };
+      const cheque = await this.#sign(message);
+      // Committed before it leaves; the commit is waited for outside the lock, so concurrent payments share it.
+      const own = this.#o.store.putIssued(cheque);
+      account.written = Promise.all([account.written, own]).then(() => undefined);
+      account.written.catch(() => undefined);
+      account.last = next;
+      account.inFlight.set(next, price);
+      account.flying += price;
+      this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: added });
+      return { cheque, durable: account.written };
+    });
+    try {
+      await durable;
+    } catch (error) {
+      // Never sent: its price is no longer in flight (the value signed stays as credit the next cheque spends).
+      await this.#answered(payee, cheque.cumulativePayout, false);
+      throw error;
+    }
+    const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
+    return { x402Version, payload: { ...payload } };
+  }
+
+  /** Signs with the signer: a key in this process (an ethers `Wallet`) takes the SDK's fast path, as `signCheque`. */
+  async #sign(message: { chequebook: string; beneficiary: string; cumulativePayout: bigint }): Promise<SignedCheque> {
+    const signer = this.#o.signer;
+    if (signer instanceof BaseWallet) return signCheque({ ...message, signer, chainId: this.#o.chainId });
+    const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
+    const types = data.types as unknown as Record<string, TypedDataField[]>;
+    const value = data.message as unknown as Record<string, unknown>;
+    const signature = isEthers(signer)
+      ? await signer.signTypedData(data.domain, types, value)
+      : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
+    return validateCheque({ ...message, signature });
+  }
+
+  /** What this client counts for `payee` (see {@link PayeeAccount}): last signed, charged, in flight. */
+  async position(payee: string): Promise<{ last: bigint; charged: bigint; inFlight: bigint }> {
+    const account = await this.#mutex.run(this.#chequebook, () => this.#account(toAddress(payee, "payee")));
+    return { last: account.last, charged: account.charged, inFlight: account.flying };
+  }
+
+  /** The account with `payee` (under the lock), read from the store the first time. */
+  async #account(payee: string): Promise<PayeeAccount> {
+    let account = this.#accounts.get(payee);
+    if (account === undefined) {
       const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
-      this.#checkCaps(price, last);
-      const message = { chequebook: this.#chequebook, beneficiary: payee, cumulativePayout: last + price };
-      const data = getChequeTypedData({ ...message, chainId: this.#o.chainId });
-      const signer = this.#o.signer;
-      const types = data.types as unknown as Record<string, TypedDataField[]>;
-      const value = data.message as unknown as Record<string, unknown>;
-      const signature = isEthers(signer)
-        ? await signer.signTypedData(data.domain, types, value)
-        : await signer.signTypedData({ domain: { ...data.domain }, types, primaryType: data.primaryType, message: value });
-      const cheque = validateCheque({ ...message, signature });
-      await this.#o.store.putIssued(cheque); // committed before it leaves
-      this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: price });
-      const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
-      return { x402Version, payload: { ...payload } };
+      account = { last, charged: last, inFlight: new Map(), flying: 0n, written: Promise.resolve() };
+      this.#accounts.set(payee, account);
+    }
+    return account;
+  }
+
+  /** The answer to the payment of `value` to `payee` came: charged (answered as paid) or not. */
+  async #answered(payee: string, value: bigint, charged: boolean): Promise<void> {
+    await this.#mutex.run(this.#chequebook, async () => {
+      const account = await this.#account(payee);
+      const price = account.inFlight.get(value);
+      if (price === undefined) return; // not ours, or answered already
+      account.inFlight.delete(value);
+      account.flying -= price;
+      if (charged) account.charged += price;
     });
   }
 
@@ -162,27 +255,47 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     }
     const payee = toAddress(requirements.payTo, "payTo");
     if (cheque.chequebook !== this.#chequebook || cheque.beneficiary !== payee) return false;
-    const me = (await addressOf(this.#o.signer)).toLowerCase();
-    if (recoverChequeSigner({ cheque, chainId: this.#o.chainId }).toLowerCase() !== me) return false;
+    const me = await addressOf(this.#o.signer);
+    if (!(await (this.#o.signatureCheck ?? keyCheck)({ cheque, chainId: this.#o.chainId, issuer: me }))) return false;
+    const charged = typeof (resync as { charged?: unknown }).charged === "string" && /^[0-9]{1,78}$/.test((resync as { charged: string }).charged) ? BigInt((resync as { charged: string }).charged) : cheque.cumulativePayout;
     return this.#mutex.run(this.#chequebook, async () => {
+      const account = await this.#account(payee);
+      await account.written.catch(() => undefined);
       const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
-      if (cheque.cumulativePayout <= last) return false;
+      if (cheque.cumulativePayout <= last || cheque.cumulativePayout <= account.last) return false;
       await this.#o.store.putIssued(cheque);
+      account.last = cheque.cumulativePayout;
+      // We lost track of this payee: what it says it charged counts, up to the cheque adopted (never above what we
+      // signed), and never below what we counted ourselves.
+      const claimed = charged < cheque.cumulativePayout ? charged : cheque.cumulativePayout;
+      if (claimed > account.charged) account.charged = claimed;
       return true;
     });
   }
 
-  #checkCaps(price: bigint, last: bigint): void {
+  /** The payee and cheque value of a payload this client made, if it is one. */
+  #sentValue(payload: unknown, requirements: PaymentRequirements): { payee: string; value: bigint } | undefined {
+    if (requirements.scheme !== CHEQUE_SCHEME) return undefined;
+    try {
+      const { cheque } = readChequePayload(payload);
+      return cheque.chequebook === this.#chequebook ? { payee: cheque.beneficiary, value: cheque.cumulativePayout } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Checks the caps for a request priced `price` paid by a cheque of `next`, adding `added` to the last one. */
+  #checkCaps(price: bigint, next: bigint, added: bigint): void {
     const caps = this.#o.caps ?? {};
     const refuse = (cap: string, limit: bigint, would: bigint) => {
       throw new ChequeError("INVALID_ARGUMENT", `paying ${price} would exceed the ${cap} cap of ${limit} (${would})`, { details: { cap, limit, would } });
     };
     if (caps.perRequest !== undefined && price > caps.perRequest) refuse("perRequest", caps.perRequest, price);
-    if (caps.perPayee !== undefined && last + price > caps.perPayee) refuse("perPayee", caps.perPayee, last + price);
+    if (caps.perPayee !== undefined && next > caps.perPayee) refuse("perPayee", caps.perPayee, next);
     if (caps.perPeriod !== undefined) {
       const since = (this.#o.now ?? Date.now)() - caps.perPeriod.periodMs;
       while (this.#spent.length > 0 && this.#spent[0]!.at <= since) this.#spent.shift();
-      const spent = this.#spent.reduce((s, e) => s + e.amount, 0n) + price;
+      const spent = this.#spent.reduce((s, e) => s + e.amount, 0n) + added;
       if (spent > caps.perPeriod.amount) refuse("perPeriod", caps.perPeriod.amount, spent);
     }
   }

@@ -112,10 +112,14 @@ describe("x402 cheque scheme over HTTP", function () {
     expect((await pay(server.url)).status).to.equal(503);
     mode = "throw";
     expect((await pay(server.url)).status).to.equal(500);
-    expect(await server.accounts.account(f.address)).to.deep.equal({ held: 2n * PRICE, charged: 0n, reserved: 0n });
+    // The failed request's cheque stays as credit: the second cheque spends it, adding one base unit (a cheque must
+    // be above every earlier one).
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: PRICE + 1n, charged: 0n, reserved: 0n });
     mode = "ok";
     expect((await pay(server.url)).status).to.equal(200);
-    expect(await server.accounts.account(f.address)).to.deep.equal({ held: 3n * PRICE, charged: PRICE, reserved: 0n });
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: PRICE + 2n, charged: PRICE, reserved: 0n });
+    expect((await pay(server.url)).status).to.equal(200);
+    expect(await server.accounts.account(f.address)).to.deep.equal({ held: 2n * PRICE, charged: 2n * PRICE, reserved: 0n });
   });
 
   it("withholds the response and charges nothing when the charge cannot be written", async function () {
