@@ -5,9 +5,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /**
  * @dev A chequebook look-alike that answers the views a cash-out reads (nothing paid out, everything liquid) and
- * attacks whoever calls `cashChequeBeneficiary` or `cashCheque`, once the chain reaches `armedFromBlock` (so it
- * passes a simulation made before and attacks the transaction after): it burns all its gas, reverts with
- * 10 kB, calls back its caller with `callbackData`, or tries to pull `token` from its caller.
+ * attacks whoever calls `cashChequeBeneficiary` or `cashCheque` with less than `attackBelowGas` gas left (a
+ * simulation starts with the block's gas and passes, a batch item gets its cap and is attacked): it burns all its gas,
+ * reverts with 10 kB, calls back its caller with `callbackData`, or tries to pull `token` from its caller.
  */
 contract HostileChequebook {
     enum Mode {
@@ -18,7 +18,7 @@ contract HostileChequebook {
     }
 
     Mode public mode;
-    uint256 public armedFromBlock;
+    uint256 public attackBelowGas;
     address public token;
     bytes public callbackData;
     /// @dev Whether the last call back succeeded (it must not).
@@ -28,9 +28,9 @@ contract HostileChequebook {
         token = token_;
     }
 
-    function arm(Mode mode_, uint256 fromBlock, bytes calldata callbackData_) external {
+    function arm(Mode mode_, uint256 attackBelowGas_, bytes calldata callbackData_) external {
         mode = mode_;
-        armedFromBlock = fromBlock;
+        attackBelowGas = attackBelowGas_;
         callbackData = callbackData_;
     }
 
@@ -51,7 +51,7 @@ contract HostileChequebook {
     }
 
     function _attack() private {
-        if (block.number < armedFromBlock) return;
+        if (gasleft() >= attackBelowGas) return;
         Mode m = mode;
         if (m == Mode.BurnsGas) {
             uint256 i;

@@ -14,7 +14,7 @@ const GAS = 250_000n;
 
 async function fixture() {
   const base = await deployBase();
-  const books = [];
+  const books: Awaited<ReturnType<typeof deployChequebook>>[] = [];
   for (let i = 0; i < 3; i++) {
     const book = await deployChequebook(base.factory, base.issuer, base.issuer.address, 86_400n, ethers.zeroPadValue(ethers.toBeHex(i + 1), 32));
     await base.token.mint(await book.getAddress(), 100n * UNIT);
@@ -89,7 +89,7 @@ describe("CashoutBatcher", function () {
     const hostileItem = { ...(await f.item(f.books[2]!, "eoa", 5n * UNIT, 0n)), chequebook: await hostile.getAddress() };
     const fine = await f.item(f.books[2]!, "wallet", 7n * UNIT, 0n);
     for (const mode of [0, 1, 2, 3]) {
-      await hostile.arm(mode, 0n, f.batcher.interface.encodeFunctionData("sweep", [await f.token.getAddress(), await hostile.getAddress(), 5n * UNIT]));
+      await hostile.arm(mode, ethers.MaxUint256, f.batcher.interface.encodeFunctionData("sweep", [await f.token.getAddress(), await hostile.getAddress(), 5n * UNIT]));
       const snapshot = await networkHelpers.takeSnapshot();
       const receipt = await (await f.batcher.connect(f.caller).cashCheques([replayed, bouncing, hostileItem, fine], { gasLimit: 2_000_000n })).wait();
       const failed = receipt!.logs.flatMap((l) => {

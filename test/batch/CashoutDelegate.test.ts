@@ -118,7 +118,7 @@ describe("CashoutDelegate (EIP-7702)", function () {
       await f.token.mint(me, 50n * UNIT);
       // The account has approved nothing; a callback tries to run a batch of its own into the hostile book.
       const callback = f.delegate.interface.encodeFunctionData("cashChequesBeneficiary", [[{ chequebook: hostileAddress, cumulativePayout: 1n, gasLimit: 50_000n, issuerSig: "0x" }]]);
-      await hostile.arm(mode, 0n, callback);
+      await hostile.arm(mode, ethers.MaxUint256, callback);
       const [a, b] = [await f.books[0]!.getAddress(), await f.books[1]!.getAddress()];
       const items = [
         { chequebook: a, cumulativePayout: 2n * UNIT, gasLimit: GAS, issuerSig: await f.cheque(f.issuer, a, me, 2n * UNIT) },

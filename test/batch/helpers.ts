@@ -24,7 +24,7 @@ export async function batchFixture(count = 4) {
   const token = await ethers.deployContract("TestToken");
   const factory = await ethers.deployContract("ChequebookFactory", [await token.getAddress()]);
   const { chainId } = await ethers.provider.getNetwork();
-  const books = [];
+  const books: Awaited<ReturnType<typeof deployChequebook>>[] = [];
   for (let i = 0; i < count; i++) {
     const book = await deployChequebook(factory, issuer!, issuer!.address, 86_400n, ethers.zeroPadValue(ethers.toBeHex(i + 1), 32));
     await token.mint(await book.getAddress(), 100n * UNIT);
