@@ -111,5 +111,5 @@ export const CASHOUT_DELEGATE_ABI = [
   "event CashoutItemFailed(uint256 indexed index, address indexed chequebook, bytes reason)",
   "error CashoutDelegateUnauthorized(address caller)",
   "error CashoutBatchItemGasTooLow(uint256 available, uint256 needed)",
-  "receive() external payable",
+  "receive() payable",
 ] as const;
