@@ -25,6 +25,7 @@ import { lockKey, withLocks } from "./cashout-locks.js";
 import { delegationOf } from "./delegation.js";
 import type { CashoutExecutor, CashoutItemReport } from "./executor.js";
 
+/** The parsed ABI of the cash-out delegate: encodes a batch, decodes its CashoutItemFailed events and errors. */
 export const cashoutDelegateInterface = new Interface(CASHOUT_DELEGATE_ABI);
 
 /** Options of a {@link BatchCasher}. */
@@ -133,7 +134,9 @@ export class BatchCasher implements CashoutExecutor {
    * SIMULATION_FAILED (the call would revert: `reason` names the error), UNPROFITABLE_CASHOUT (unless `force`),
    * DUPLICATE (the same chequebook twice), and any code of a transaction that failed as a whole. An item that
    * failed inside the batch is `skipped` with ITEM_REVERTED, or `bounced` with NO_LIQUIDITY when its cover went
-   * between the simulation and the block.
+   * between the simulation and the block. When the node cannot tell what became of a sent batch (no answer, or
+   * its block left the chain before it was recorded: TX_REORGED), its items are `skipped` with that code and stay
+   * pending in the store, settled by {@link BatchCasher.recover} (which runs before the next batch).
    *
    * @throws ChequeError BATCH_UNSUPPORTED if the account is not delegated to the delegate; RPC_TIMEOUT,
    *   RPC_UNAVAILABLE, WRONG_CHAIN from the recovery that runs first.
@@ -277,27 +280,28 @@ export class BatchCasher implements CashoutExecutor {
       if (parsed?.name === "CashoutItemFailed") failures.set(Number(parsed.args.index), parsed.args.reason as string);
     }
     const outcomes = [];
-    for (const [i, record] of records.entries()) {
-      const paidOut = (await rpc("reading the paid-out amount", () =>
-        chequebookAt(record.chequebook, provider).getFunction("paidOut")(record.beneficiary, { blockTag: receipt.blockNumber }),
-      )) as bigint;
-      let cashed;
-      try {
-        cashed = failures.has(i) ? undefined : decodeCashout(receipt, record.chequebook, record.beneficiary);
-      } catch {
-        cashed = undefined;
+    const leftPending = (code: string, why: string) => {
+      this.#recovery = undefined; // settled by the recovery before the next cash-out; not here, under our own locks
+      return records.map((r) => skip(r.chequebook, r.beneficiary, r.cumulativePayout, code, `${why}: left pending, settled by recover() before the next cash-out`));
+    };
+    try {
+      for (const [i, record] of records.entries()) {
+        const paidOut = (await rpc("reading the paid-out amount", () =>
+          chequebookAt(record.chequebook, provider).getFunction("paidOut")(record.beneficiary, { blockTag: receipt.blockNumber }),
+        )) as bigint;
+        let cashed;
+        try {
+          cashed = failures.has(i) ? undefined : decodeCashout(receipt, record.chequebook, record.beneficiary);
+        } catch {
+          cashed = undefined;
+        }
+        outcomes.push({ record, key: keys[i]!, cashed, paidOut, reason: failures.get(i) });
       }
-      outcomes.push({ record, key: keys[i]!, cashed, paidOut, reason: failures.get(i) });
-    }
-    // A reorganisation took the block out meanwhile: everything stays pending, and the recovery (which waits for
-    // the transaction again) settles it.
-    if (!(await isCanonical(provider, receipt))) {
-      const recovered = await this.#casher.recover();
-      return records.map((record) => {
-        const r = recovered.find((x) => x.record.id === record.id)?.record ?? record;
-        if (r.status === "confirmed") return { chequebook: r.chequebook, beneficiary: r.beneficiary, cumulativePayout: r.cumulativePayout, status: r.bounced ? "bounced" : "paid", paid: r.paid ?? 0n, ...(r.txHash ? { txHash: r.txHash } : {}) };
-        return skip(r.chequebook, r.beneficiary, r.cumulativePayout, "ITEM_REVERTED", r.error ?? r.status);
-      });
+      // A reorganisation took the block out meanwhile: everything stays pending (records and remembered transaction).
+      if (!(await isCanonical(provider, receipt))) return leftPending("TX_REORGED", `block ${receipt.blockNumber} left the chain before the batch was recorded`);
+    } catch (error) {
+      const e = isChequeError(error) ? error : toChequeError(error, "reading the batch's outcome");
+      return leftPending(e.code, `the outcome of ${receipt.hash} could not be read (${e.message})`);
     }
     const gasShare = receipt.gasUsed / BigInt(records.length);
     const reports: CashoutItemReport[] = [];

@@ -197,6 +197,29 @@ describe("BatchCasher", function () {
     expect(await f.token.balanceOf(f.me)).to.equal(115n * UNIT); // 5 were cashed in the fixture
   });
 
+  it("leaves a batch whose block is reorganised away after its confirmations pending; the recovery finds it dropped, the next batch pays", async function () {
+    const f = await networkHelpers.loadFixture(mixedFixture);
+    const store = await storeWith(f);
+    const snapshot = await ethers.provider.send("evm_snapshot", []);
+    let reverted: Promise<unknown> | undefined;
+    // Right after the confirmations, before the batch is recorded, the chain goes back to before it (and forgets it).
+    const onProgress = (p: TxProgress) => {
+      if (p.stage === "confirmed") reverted ??= ethers.provider.send("evm_revert", [snapshot]);
+    };
+    const batch = await casherFor(f, store, { tx: { ...FAST, droppedAfterMs: 100, onProgress } });
+    const reports = await batch.cashOut([f.covered, f.bouncing]);
+    await reverted;
+    expect(reports.map((r) => [r.status, r.paid])).to.deep.equal([["skipped", 0n], ["skipped", 0n]]);
+    expect(reports[0]!.reason).to.match(/left pending/);
+    expect((await store.listCashouts()).map((r) => r.status)).to.deep.equal(["pending", "pending"]);
+    expect(await store.listPendingTx()).to.have.length(2);
+    const recovered = await batch.recover();
+    expect(recovered.map((r) => r.outcome)).to.deep.equal(["dropped", "dropped"]);
+    expect(await store.listPendingTx()).to.deep.equal([]);
+    const again = await batch.cashOut([f.covered, f.bouncing]);
+    expect(again.map((r) => [r.status, r.paid])).to.deep.equal([["paid", 10n * UNIT], ["bounced", 100n * UNIT]]);
+  });
+
   it("shares the per-(chequebook, beneficiary) lock with ChequeCasher: a concurrent single cash-out waits and finds nothing", async function () {
     const f = await networkHelpers.loadFixture(mixedFixture);
     const store = await storeWith(f);
