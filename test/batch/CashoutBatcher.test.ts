@@ -77,6 +77,16 @@ describe("CashoutBatcher", function () {
     expect(await f.batcher.owner()).to.equal(f.other.address);
   });
 
+  it("reverts a sweep the token refuses (returns false), moving nothing", async function () {
+    const f = await loadFixture(fixture);
+    const token = await ethers.deployContract("ReturnsFalseToken");
+    await token.mint(f.batcherAddress, 10n);
+    await token.setFailAll(true);
+    await expect(f.batcher.connect(f.caller).sweep(await token.getAddress(), f.recipient.address, 10n))
+      .to.be.revertedWithCustomError(f.batcher, "SafeERC20FailedOperation")
+      .withArgs(await token.getAddress());
+  });
+
   it("reports a bouncing, a replayed and a hostile item and pays the rest; nothing reaches the hostile book", async function () {
     const f = await loadFixture(fixture);
     const hostile = await ethers.deployContract("HostileChequebook", [await f.token.getAddress()]);
