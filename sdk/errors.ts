@@ -90,6 +90,11 @@ export const ChequeErrorCode = {
    * frames wait for it, "timeout", "closed"); it was dropped, not retried.
    */
   UNDELIVERABLE: "UNDELIVERABLE",
+  /**
+   * Batch cash-out: the account cannot run batches (it is not delegated to the cash-out delegate with EIP-7702,
+   * or the signer cannot sign an authorisation); use one transaction per cheque instead.
+   */
+  BATCH_UNSUPPORTED: "BATCH_UNSUPPORTED",
 } as const;
 
 /** A {@link ChequeError} code. */

@@ -37,3 +37,5 @@ export * from "./swap/engine.js";
 export * from "./swap/ledger.js";
 export * from "./swap/metrics.js";
 export * from "./swap/wire.js";
+export { delegateAccount, delegationOf } from "./beneficiary/delegation.js";
+export { BatchCasher, cashoutDelegateInterface, type BatchCasherOptions } from "./beneficiary/batch.js";

@@ -12,8 +12,8 @@ import { type SignedCheque, validateCheque } from "../cheque/cheque.js";
 import { chequebookAt, chequebookInterface, rpc, toChequeError } from "../chain/contracts.js";
 import { guardProvider } from "../chain/guard.js";
 import { ChequeError, isChequeError } from "../errors.js";
-import { KeyedMutex } from "../mutex.js";
 import { acrossProcesses, type CashoutRecord, type ChequeStore, type PendingTx } from "../store/types.js";
+import { cashoutLocks, lockKey } from "./cashout-locks.js";
 import { isCanonical, sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toSignature, toUint256 } from "../validate.js";
 import { decodeCashout, findCashoutTransaction } from "./cashout-logs.js";
@@ -91,15 +91,12 @@ export interface RecoveredCashout {
 
 const SHARE_SCALE = 1_000_000n;
 
-/** Cash-outs per chequebook and beneficiary run one at a time, across every casher of the process. */
-const cashoutLocks = new KeyedMutex();
 
 /** The store key of the pending transaction of a cash-out. */
 export function cashoutTxKey(chequebook: string, beneficiary: string): string {
   return `cashout:${chequebook}:${beneficiary}`;
 }
 
-const lockKey = (chequebook: string, beneficiary: string) => `${chequebook}:${beneficiary}`.toLowerCase();
 
 /**
  * Cashes cheques held in the store.

@@ -104,3 +104,12 @@ export const ERC20_ABI = [
 
 /** ERC-1271. */
 export const ERC1271_ABI = ["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"] as const;
+
+/** The EIP-7702 batch cash-out delegate (contracts/CashoutDelegate.sol). */
+export const CASHOUT_DELEGATE_ABI = [
+  "function cashChequesBeneficiary((address chequebook, uint256 cumulativePayout, uint256 gasLimit, bytes issuerSig)[] cashouts)",
+  "event CashoutItemFailed(uint256 indexed index, address indexed chequebook, bytes reason)",
+  "error CashoutDelegateUnauthorized(address caller)",
+  "error CashoutBatchItemGasTooLow(uint256 available, uint256 needed)",
+  "receive() payable",
+] as const;

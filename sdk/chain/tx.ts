@@ -44,6 +44,11 @@ export interface TxOptions {
   store?: ChequeStore;
   key?: string;
   /**
+   * Further keys under which the same pending transaction is remembered (a batch: one per item, so that the
+   * recovery of each item finds it). Written, replaced and forgotten together with `key`.
+   */
+  alsoKeys?: readonly string[];
+  /**
    * Leave the pending transaction in the store when it is mined (for a caller that settles its own records first
    * and then deletes it, so that a crash in between still finds it). Default false.
    */
@@ -51,6 +56,18 @@ export interface TxOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes `pending` under its key and each of `alsoKeys`. */
+async function putPending(store: ChequeStore | undefined, pending: PendingTx, alsoKeys: readonly string[] = []): Promise<void> {
+  await store?.putPendingTx(pending);
+  for (const key of alsoKeys) await store?.putPendingTx({ ...pending, key });
+}
+
+/** Forgets `key` and each of `alsoKeys`. */
+async function deletePending(store: ChequeStore | undefined, key: string, alsoKeys: readonly string[] = []): Promise<void> {
+  await store?.deletePendingTx(key);
+  for (const k of alsoKeys) await store?.deletePendingTx(k);
+}
 
 /** Nonce assignment and sending are serialised per account, so concurrent sends never pick the same nonce. */
 const sendMutex = new KeyedMutex();
@@ -132,7 +149,7 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
   let pending: PendingTx | undefined;
   const remember = async (hash: string, nonce: number) => {
     pending = { key: options.key ?? `tx:${hash}`, hash, from, nonce, createdAt: Date.now() };
-    await options.store?.putPendingTx(pending);
+    await putPending(options.store, pending, options.alsoKeys);
   };
   const sent = await sendMutex.run(account, async () => {
     const fixedNonce = tx.nonce != null;
@@ -145,7 +162,7 @@ export async function sendTransaction(signer: Signer, request: TransactionReques
         // No answer to the broadcast: it may have reached the node. It is remembered; wait for it as if sent.
         if (pending !== undefined && e.code === "RPC_TIMEOUT") return { hash: pending.hash, nonce: pending.nonce };
         // Refused: it was not sent, so it is not pending.
-        if (pending !== undefined) await options.store?.deletePendingTx(pending.key);
+        if (pending !== undefined) await deletePending(options.store, pending.key, options.alsoKeys);
         pending = undefined;
         // Another sender took the nonce between our count and our send: count again, once.
         const message = String((error as Error)?.message ?? "").toLowerCase();
@@ -186,7 +203,7 @@ export async function waitForTransaction(
   let bumps = 0;
 
   const settle = async () => {
-    if (options.keepPending !== true) await options.store?.deletePendingTx(pending.key);
+    if (options.keepPending !== true) await deletePending(options.store, pending.key, options.alsoKeys);
   };
 
   try {
@@ -245,13 +262,13 @@ export async function waitForTransaction(
             // Remembered before it is broadcast, like the original: a crash in between still finds it.
             const replacement = await signAndSend(signer, provider, request, async (hash) => {
               hashes.push(hash);
-              await options.store?.putPendingTx({ ...pending, hash });
+              await putPending(options.store, { ...pending, hash }, options.alsoKeys);
             });
             options.onProgress?.({ stage: "replaced", hash: replacement.hash, previous, maxFeePerGas: request.maxFeePerGas == null ? BigInt(request.gasPrice ?? 0) : BigInt(request.maxFeePerGas) });
           } catch (error) {
             const e = toChequeError(error, "replacing a stuck transaction");
             // Refused (not merely unanswered): the original stays the one remembered.
-            if (e.code !== "RPC_TIMEOUT" && hashes.at(-1) !== previous) await options.store?.putPendingTx({ ...pending, hash: previous });
+            if (e.code !== "RPC_TIMEOUT" && hashes.at(-1) !== previous) await putPending(options.store, { ...pending, hash: previous }, options.alsoKeys);
             // The original was mined meanwhile ("nonce too low"): the next poll finds its receipt.
             if (e.code !== "RPC_ERROR") throw e;
           }

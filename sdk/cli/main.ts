@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Wallet, ZeroHash, formatUnits, parseUnits, type Signer } from "ethers";
 
 import { ChequeCasher } from "../beneficiary/cashout.js";
+import { cashoutCommand, delegateCommand } from "./cashout.js";
 import { recoverChequeSigner, type SignedCheque } from "../cheque/cheque.js";
 import { chequebookAt, erc20At, factoryAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
@@ -34,7 +35,10 @@ Commands:
   issue <beneficiary> <amount>        sign a cheque for <amount> more; prints it in our JSON and Bee's JSON
   verify <file|->                     check a received cheque (our JSON or Bee's JSON) without storing it
   receive <file|->                    verify and store a received cheque
-  cashout [chequebook] [--all]        cash the best cheque held (one chequebook, or every one worth the gas)
+  cashout [chequebook] [--all]        cash the best cheque held (one chequebook, or every one worth the gas: in
+                                      batches when the account delegates to --delegate, else one tx each)
+  delegate [<address>] [--revoke]     point your account at the batch cash-out delegate (EIP-7702), clear it
+                                      with --revoke, or show where it points
   status                              cash-out status of every chequebook we hold cheques from
   cheques                             cheques sent and received
   dashboard [--port n] [--host h]     the operator's dashboard in a browser (see the README's "Dashboard")
@@ -70,7 +74,9 @@ Options:
   --min-increment <n>     verify, receive: the least a cheque must add, in tokens (default: any increase)
   --erc1271-gas <n>       verify, receive: gas cap of an ERC-1271 signature check (default 300000)
   --force                 withdraw, raise a hard deposit or cash out despite the guard
-  --all                   cashout: every chequebook worth it
+  --all                   cashout: every chequebook worth it; a table of each one's outcome (exit 6 if one failed)
+  --delegate <address>    cashout --all: the CashoutDelegate to batch through (default $CHEQUEBOOK_DELEGATE)
+  --sequential            cashout --all: one transaction per chequebook even when batching is possible
 ${WATCH_HELP.trimEnd()}
   --json                  machine-readable output
   -h, --help              this help
@@ -80,7 +86,7 @@ gas), 5 network, 6 transaction failed, 7 configuration (key, factory), 8 databas
 running node).
 `;
 
-interface Context {
+export interface Context {
   json: boolean;
   values: Record<string, string | boolean | undefined>;
   provider: JsonRpcProvider;
@@ -230,7 +236,7 @@ async function verifierOf(ctx: Context): Promise<ChequeVerifier> {
   return new ChequeVerifier({ provider: ctx.provider, chainId: ctx.chainId, beneficiary: me, trustedFactories: [factory], token, store: ctx.store, solvency, limits });
 }
 
-const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> = {
+const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<number | void>> = {
   async deploy(ctx) {
     const signer = await ctx.signer();
     const timeout = BigInt(String(ctx.values.timeout ?? "86400"));
@@ -296,33 +302,8 @@ const COMMANDS: Record<string, (ctx: Context, args: string[]) => Promise<void>> 
     out(ctx, `received and stored: credited ${r.increment} (cumulative ${r.cheque.cumulativePayout})`, { stored: true, ...r, cheque: chequeToJson(r.cheque) });
   },
 
-  async cashout(ctx, [chequebook]) {
-    const signer = await ctx.signer();
-    const perNative = typeof ctx.values["token-per-native"] === "string" ? Number(ctx.values["token-per-native"]) : undefined;
-    const share = typeof ctx.values["max-gas-share"] === "string" ? Number(ctx.values["max-gas-share"]) : 0.25;
-    if (perNative !== undefined && !(perNative >= 0)) throw new CliError("--token-per-native must be a number", EXIT.USAGE);
-    const scale = 1_000_000n;
-    const casher = new ChequeCasher({
-      signer, store: ctx.store, maxGasShare: share, tx: ctx.tx,
-      // Without a price, gas is weighed as free and a note says so.
-      gasCostInToken: (wei) => (perNative === undefined ? 0n : (wei * BigInt(Math.round(perNative * Number(scale)))) / scale),
-    });
-    if (perNative === undefined && !ctx.json) process.stderr.write("note: no --token-per-native given, so gas is not weighed against the payout\n");
-    const targets = ctx.values.all === true ? (await casher.totalUncashed()).chequebooks.filter((s) => s.payable > 0n).map((s) => s.chequebook) : [addressArg(chequebook, "chequebook")];
-    const results = [];
-    for (const target of targets) {
-      try {
-        results.push(await casher.cashOut(target, { force: ctx.values.force === true }));
-      } catch (error) {
-        if (ctx.values.all === true && error instanceof ChequeError && (error.code === "UNPROFITABLE_CASHOUT" || error.code === "NOTHING_TO_CASH")) {
-          results.push({ chequebook: target, skipped: error.code });
-          continue;
-        }
-        throw error;
-      }
-    }
-    out(ctx, table(results.map((r) => ({ ...r }))), results);
-  },
+  cashout: cashoutCommand,
+  delegate: delegateCommand,
 
   async status(ctx) {
     const casher = new ChequeCasher({ signer: await ctx.signer(), store: ctx.store, gasCostInToken: () => 0n });
@@ -377,7 +358,9 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: "string" }, "token-per-native": { type: "string" }, "max-gas-share": { type: "string" },
         token: { type: "string" }, policy: { type: "string" }, "min-timeout": { type: "string" }, revocable: { type: "string" },
         "min-increment": { type: "string" }, "erc1271-gas": { type: "string" },
-        force: { type: "boolean" }, all: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        delegate: { type: "string" },
+        force: { type: "boolean" }, all: { type: "boolean" }, sequential: { type: "boolean" }, revoke: { type: "boolean" },
+        json: { type: "boolean" }, help: { type: "boolean", short: "h" },
         "private-key": { type: "string" }, host: { type: "string" }, port: { type: "string" }, explorer: { type: "string" }, "low-funds": { type: "string" },
         ...WATCH_OPTIONS,
       },
@@ -424,8 +407,7 @@ export async function main(argv: string[]): Promise<number> {
       },
       tx: { confirmations: Number(values.confirmations ?? "1"), onProgress: progressReporter() },
     };
-    await run(ctx, args);
-    return EXIT.OK;
+    return (await run(ctx, args)) ?? EXIT.OK;
   } catch (error) {
     const { exitCode, code, message } = classify(error);
     if (json) process.stdout.write(toJson({ error: { code, message } }) + "\n");

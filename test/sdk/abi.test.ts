@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { Interface } from "ethers";
 
-import { CHEQUEBOOK_ABI, CHEQUEBOOK_FACTORY_ABI } from "../../sdk/index.js";
+import { CASHOUT_DELEGATE_ABI, CHEQUEBOOK_ABI, CHEQUEBOOK_FACTORY_ABI } from "../../sdk/index.js";
 import { ethers } from "../helpers/setup.js";
 
 function signatures(iface: Interface): string[] {
@@ -10,7 +10,7 @@ function signatures(iface: Interface): string[] {
 }
 
 describe("SDK ABIs", function () {
-  for (const [name, abi] of [["Chequebook", CHEQUEBOOK_ABI], ["ChequebookFactory", CHEQUEBOOK_FACTORY_ABI]] as const) {
+  for (const [name, abi] of [["Chequebook", CHEQUEBOOK_ABI], ["ChequebookFactory", CHEQUEBOOK_FACTORY_ABI], ["CashoutDelegate", CASHOUT_DELEGATE_ABI]] as const) {
     it(`match the compiled ${name} fragment for fragment`, async function () {
       const compiled = (await ethers.getContractFactory(name)).interface;
       expect(signatures(new Interface(abi))).to.deep.equal(signatures(compiled));
