@@ -26,6 +26,17 @@ export async function latestBlock(provider: Provider): Promise<BlockId> {
 }
 
 /**
+ * The block at height `number` (one our own transaction was mined in, so the node has it).
+ *
+ * @throws ChequeError RPC_UNAVAILABLE, RPC_ERROR (no such block, or one without a hash).
+ */
+export async function blockAt(provider: Provider, number: number): Promise<BlockId> {
+  const block = await rpc("reading a block", () => provider.getBlock(number));
+  if (block === null || block.hash === null) throw new ChequeError("RPC_ERROR", `the node returned no block ${number} (or one without a hash)`);
+  return { number: block.number, hash: block.hash };
+}
+
+/**
  * Whether `block` is still on the provider's chain (its height still has its hash): a reading taken at its height
  * belongs to it, and may be kept under its name.
  */

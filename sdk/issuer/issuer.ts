@@ -12,7 +12,7 @@ import { acrossProcesses, type ChequeStore, type IssuedCheque } from "../store/t
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
-import { latestBlock, readChainFunds, stillCanonical } from "./chain-funds.js";
+import { blockAt, latestBlock, readChainFunds, stillCanonical } from "./chain-funds.js";
 import { decodeEvents, type WriteResult } from "./events.js";
 import { sharedFor, type Shared } from "./shared.js";
 import { availableFunds, hardDepositRoom, type ChainFunds, type IssuedTotals } from "./funds.js";
@@ -271,7 +271,10 @@ export class ChequebookIssuer {
       f.accounts === undefined ? !withAccounts : beneficiary === undefined || f.accounts.has(beneficiary);
     if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
     const provider = this.#provider();
-    const block = await latestBlock(provider);
+    const latest = await latestBlock(provider);
+    // Never a block from before our own latest write: that reading would not see a withdrawal just mined.
+    const floor = this.#shared.minBlock.get(this.chequebook) ?? 0;
+    const block = latest.number < floor ? await blockAt(provider, floor) : latest;
     // A reading still lacks accounts when none were needed then: reused only where they are not needed now.
     const same = snap !== undefined && snap.block.hash === block.hash && snap.block.number === block.number;
     if (same && covers(snap.funds)) return snap.funds;
@@ -382,6 +385,8 @@ export class ChequebookIssuer {
     const data = chequebookInterface.encodeFunctionData(method, args);
     try {
       const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
+      const floor = this.#shared.minBlock.get(this.chequebook) ?? 0;
+      if (receipt.blockNumber > floor) this.#shared.minBlock.set(this.chequebook, receipt.blockNumber);
       return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
     } finally {
       // Mined, failed or unknown: any handle's cached reading, or one under way, may be out of date.

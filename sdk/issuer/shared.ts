@@ -19,6 +19,11 @@ export interface Shared {
   lock: KeyedMutex;
   snapshots: Map<string, { funds: ChainFunds; at: number; block: BlockId }>;
   writes: Map<string, number>;
+  /**
+   * The block of the latest write mined through any handle: readings are taken at it or later, since a provider may
+   * answer "latest" with a block from before it (ethers reuses identical answers for up to 250 ms).
+   */
+  minBlock: Map<string, number>;
 }
 
 const sharedByStore = new WeakMap<ChequeStore, Shared>();
@@ -26,6 +31,6 @@ const sharedByStore = new WeakMap<ChequeStore, Shared>();
 /** The shared state of the issuer handles on `store`. */
 export function sharedFor(store: ChequeStore): Shared {
   let shared = sharedByStore.get(store);
-  if (shared === undefined) sharedByStore.set(store, (shared = { lock: new KeyedMutex(), snapshots: new Map(), writes: new Map() }));
+  if (shared === undefined) sharedByStore.set(store, (shared = { lock: new KeyedMutex(), snapshots: new Map(), writes: new Map(), minBlock: new Map() }));
   return shared;
 }

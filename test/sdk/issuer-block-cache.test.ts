@@ -45,6 +45,27 @@ describe("SDK issuer: a per-block reading of the chain never lets it over-promis
     expect(next.call).to.be.greaterThan(0);
   });
 
+  it("a node answering \"latest\" with a block from before the handle's own withdrawal cannot make it over-promise", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const store = new MemoryChequeStore();
+    const issuer = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
+    await issuer.issueCheque(f.beneficiary.address, 400n * UNIT);
+    const provider = f.issuer.provider!;
+    const stale = await provider.getBlock("latest");
+    await issuer.withdraw(600n * UNIT);
+    // As ethers does for up to 250 ms: the same answer to the same "latest" request, now from before the withdrawal.
+    const original = provider.getBlock.bind(provider);
+    (provider as { getBlock: typeof provider.getBlock }).getBlock = ((tag, prefetch) => (tag === "latest" ? Promise.resolve(stale) : original(tag, prefetch))) as typeof provider.getBlock;
+    try {
+      const e = await rejection(() => issuer.issueCheque(f.other.address, 1n * UNIT));
+      expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+      expect((await issuer.balances()).total).to.equal(400n * UNIT);
+    } finally {
+      (provider as { getBlock: typeof provider.getBlock }).getBlock = original;
+    }
+    expect(await trueSlack(f, await store.listIssued(f.address))).to.equal(0n);
+  });
+
   it("a withdrawal with the issuer's key outside this handle, in a new block, is seen at the next issue", async function () {
     const f = await networkHelpers.loadFixture(sdkFixture);
     const store = new MemoryChequeStore();
