@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider, NonceManager, ZeroAddress } from "ethers";
 
 import { BatchCasher, MemoryChequeStore, chequebookInterface, delegateAccount, delegationOf, signCheque } from "../../sdk/index.js";
-import { deployArtifact, mint, startAnvil, type LocalNode } from "../../scripts/lib/local-node.js";
+import { startAnvil, type LocalNode } from "../../scripts/lib/local-node.js";
+import { deployBooks } from "./external.js";
 
 const UNIT = 10n ** 16n;
 const TX = { pollMs: 20 };
@@ -26,18 +27,7 @@ describe("batch cash-out on anvil", function () {
     const deployer = new NonceManager(node.wallet(0, provider));
     const issuer = node.wallet(1, provider);
     const bee = node.wallet(2, provider);
-    const token = await deployArtifact("TestToken", [], deployer);
-    const factoryAddress = await deployArtifact("ChequebookFactory", [token], deployer);
-    const delegate = await deployArtifact("CashoutDelegate", [], deployer);
-    const factory = new Contract(factoryAddress, ["function deploySimpleSwap(address issuer, uint256 timeout, bytes32 salt) returns (address)"], deployer);
-    const books: string[] = [];
-    for (let i = 1; i <= 3; i++) {
-      const salt = `0x${i.toString(16).padStart(64, "0")}`;
-      const address = (await factory.getFunction("deploySimpleSwap").staticCall(issuer.address, 86_400n, salt)) as string;
-      await (await factory.getFunction("deploySimpleSwap")(issuer.address, 86_400n, salt)).wait();
-      await mint(token, deployer, address, 50n * UNIT);
-      books.push(address);
-    }
+    const { token, delegate, books } = await deployBooks({ deployer, issuer: issuer.address, count: 3, funding: 50n * UNIT });
     const { chainId } = await provider.getNetwork();
     const store = new MemoryChequeStore();
     for (const [i, chequebook] of books.entries()) {

@@ -12,7 +12,8 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider, NonceManager } from "ethers";
 
 import { SqliteChequeStore, signCheque } from "../../sdk/index.js";
-import { deployArtifact, mint, startHardhatNode, type LocalNode } from "../../scripts/lib/local-node.js";
+import { startHardhatNode, type LocalNode } from "../../scripts/lib/local-node.js";
+import { deployBooks } from "./external.js";
 
 const UNIT = 10n ** 16n;
 
@@ -56,17 +57,7 @@ describe("chequebook cashout --all (batches)", function () {
     const deployer = new NonceManager(node.wallet(0, provider));
     const issuer = node.wallet(1, provider);
     const peer = node.wallet(3, provider);
-    const token = await deployArtifact("TestToken", [], deployer);
-    const factoryAddress = await deployArtifact("ChequebookFactory", [token], deployer);
-    const delegate = await deployArtifact("CashoutDelegate", [], deployer);
-    const factory = new Contract(factoryAddress, ["function deploySimpleSwap(address issuer, uint256 timeout, bytes32 salt) returns (address)"], deployer);
-    const books: string[] = [];
-    for (let i = 1; i <= 3; i++) {
-      const salt = `0x${i.toString(16).padStart(64, "0")}`;
-      books.push((await factory.getFunction("deploySimpleSwap").staticCall(issuer.address, 86_400n, salt)) as string);
-      await (await factory.getFunction("deploySimpleSwap")(issuer.address, 86_400n, salt)).wait();
-      await mint(token, deployer, books.at(-1)!, 50n * UNIT);
-    }
+    const { token, delegate, books } = await deployBooks({ deployer, issuer: issuer.address, count: 3, funding: 50n * UNIT });
     const { chainId } = await provider.getNetwork();
     const hold = async (amounts: bigint[], forgedIndex?: number) => {
       const store = SqliteChequeStore.open(join(dir, "peer.db"));
