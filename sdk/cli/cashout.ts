@@ -3,7 +3,7 @@
  * (`--all`) in batches through the EIP-7702 cash-out delegate when the account is delegated to it, else one
  * transaction per chequebook; point the account at the delegate, or clear it.
  */
-import { ZeroAddress, formatUnits } from "ethers";
+import { ZeroAddress, formatUnits, type Signer } from "ethers";
 
 import { BatchCasher } from "../beneficiary/batch.js";
 import { ChequeCasher } from "../beneficiary/cashout.js";
@@ -11,6 +11,8 @@ import { delegateAccount, delegationOf } from "../beneficiary/delegation.js";
 import type { CashoutExecutor, CashoutItemReport } from "../beneficiary/executor.js";
 import { sequentialCashout } from "../beneficiary/sequential.js";
 import { chequebookAt, rpc } from "../chain/contracts.js";
+import type { TxOptions } from "../chain/tx.js";
+import type { ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
 import type { Context } from "./main.js";
 import { CliError, EXIT, table, toJson } from "./output.js";
@@ -23,7 +25,7 @@ function out(ctx: Context, human: string, data: unknown): void {
 }
 
 /** The delegate named by --delegate or $CHEQUEBOOK_DELEGATE, if any. */
-function delegateArg(ctx: Context): string | undefined {
+function delegateArg(ctx: { values: Record<string, string | boolean | undefined> }): string | undefined {
   const value = typeof ctx.values.delegate === "string" ? ctx.values.delegate : process.env.CHEQUEBOOK_DELEGATE;
   if (value === undefined || value === "") return undefined;
   try {
@@ -40,6 +42,32 @@ async function tokenOf(ctx: Context, chequebook: string): Promise<string | undef
   } catch {
     return undefined;
   }
+}
+
+/** How cash-outs of several chequebooks are sent, and a line saying so. */
+export interface ExecutorChoice {
+  executor: CashoutExecutor;
+  via: "batch" | "sequential";
+  note: string;
+}
+
+/**
+ * Batches through the EIP-7702 delegate named by --delegate (or $CHEQUEBOOK_DELEGATE) when the account delegates to
+ * it and --sequential is not given; otherwise one transaction per chequebook through `casher`.
+ */
+export async function chooseExecutor(
+  ctx: { values: Record<string, string | boolean | undefined>; store: ChequeStore; tx: TxOptions },
+  o: { signer: Signer; casher: ChequeCasher; gasCostInToken: (wei: bigint) => bigint; maxGasShare: number; force?: boolean },
+): Promise<ExecutorChoice> {
+  const force = o.force ?? false;
+  const delegate = delegateArg(ctx);
+  const sequential: ExecutorChoice = { executor: sequentialCashout(o.casher, { force }), via: "sequential", note: "one transaction per chequebook" };
+  if (delegate === undefined || ctx.values.sequential === true) return sequential;
+  const batch = new BatchCasher({ signer: o.signer, store: ctx.store, delegate, gasCostInToken: o.gasCostInToken, maxGasShare: o.maxGasShare, tx: ctx.tx });
+  if (!(await batch.supported())) {
+    return { ...sequential, note: `${sequential.note} (the account is not delegated to ${delegate}: run 'chequebook delegate ${delegate}' to batch)` };
+  }
+  return { executor: { cashOut: (books, run) => batch.cashOut(books, { ...run, force }) }, via: "batch", note: `batched through the EIP-7702 delegate ${delegate}` };
 }
 
 /**
@@ -63,18 +91,7 @@ export async function cashoutCommand(ctx: Context, [chequebook]: string[]): Prom
     return out(ctx, table([{ ...r }]), [r]);
   }
   const targets = (await casher.totalUncashed()).chequebooks.filter((s) => s.payable > 0n).map((s) => s.chequebook);
-  const delegate = delegateArg(ctx);
-  let executor: CashoutExecutor = sequentialCashout(casher, { force });
-  let via = "sequential";
-  let note = "one transaction per chequebook";
-  if (delegate !== undefined && ctx.values.sequential !== true) {
-    const batch = new BatchCasher({ signer, store: ctx.store, delegate, gasCostInToken, maxGasShare: share, tx: ctx.tx });
-    if (await batch.supported()) {
-      executor = { cashOut: (books, run) => batch.cashOut(books, { ...run, force }) };
-      via = "batch";
-      note = `batched through the EIP-7702 delegate ${delegate}`;
-    } else note += ` (the account is not delegated to ${delegate}: run 'chequebook delegate ${delegate}' to batch)`;
-  }
+  const { executor, via, note } = await chooseExecutor(ctx, { signer, casher, gasCostInToken, maxGasShare: share, force });
   const reports = targets.length === 0 ? [] : await executor.cashOut(targets);
   const decimals = new Map<string, number>();
   const rows = [];

@@ -42,7 +42,8 @@ Commands:
   status                              cash-out status of every chequebook we hold cheques from
   cheques                             cheques sent and received
   dashboard [--port n] [--host h]     the operator's dashboard in a browser (see the README's "Dashboard")
-  watch                               cash out automatically (cover going, threshold, period, profit) until ^C
+  watch                               cash out automatically (cover going, threshold, period, profit) until ^C,
+                                      batched like cashout --all
   hard-deposit show <beneficiary>
   hard-deposit increase <beneficiary> <amount> [--force]
   hard-deposit prepare-decrease <beneficiary> <amount>
@@ -75,8 +76,8 @@ Options:
   --erc1271-gas <n>       verify, receive: gas cap of an ERC-1271 signature check (default 300000)
   --force                 withdraw, raise a hard deposit or cash out despite the guard
   --all                   cashout: every chequebook worth it; a table of each one's outcome (exit 6 if one failed)
-  --delegate <address>    cashout --all: the CashoutDelegate to batch through (default $CHEQUEBOOK_DELEGATE)
-  --sequential            cashout --all: one transaction per chequebook even when batching is possible
+  --delegate <address>    cashout --all, watch: the CashoutDelegate to batch through (default $CHEQUEBOOK_DELEGATE)
+  --sequential            cashout --all, watch: one transaction per chequebook even when batching is possible
 ${WATCH_HELP.trimEnd()}
   --json                  machine-readable output
   -h, --help              this help

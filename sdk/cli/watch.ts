@@ -7,10 +7,10 @@ import type { JsonRpcProvider, Signer } from "ethers";
 import { ChequeCasher } from "../beneficiary/cashout.js";
 import type { CashoutExecutor } from "../beneficiary/executor.js";
 import { CashoutScheduler, type CashoutSchedulerOptions } from "../beneficiary/scheduler.js";
-import { sequentialCashout } from "../beneficiary/sequential.js";
 import { describeWatchEvent, watchEventJson, type WatchEvent } from "../beneficiary/watch-report.js";
 import type { TxOptions } from "../chain/tx.js";
 import type { ChequeStore } from "../store/types.js";
+import { chooseExecutor } from "./cashout.js";
 import { CliError, EXIT } from "./output.js";
 
 /** The flags of `watch`, for the CLI's parser. */
@@ -84,9 +84,10 @@ export function watchOptions(values: WatchContext["values"]): Partial<CashoutSch
 /**
  * Runs the watcher until SIGINT or SIGTERM, then stops it (waiting for a cash-out under way) and returns.
  *
- * @param executorOf - what cashes (default: one transaction per chequebook); the batch executor plugs in here.
+ * @param executorOf - what cashes; by default batches through --delegate when the account delegates to it (see
+ *   {@link chooseExecutor}), else one transaction per chequebook.
  */
-export async function watch(ctx: WatchContext, executorOf: (casher: ChequeCasher) => CashoutExecutor = (casher) => sequentialCashout(casher)): Promise<void> {
+export async function watch(ctx: WatchContext, executorOf?: (casher: ChequeCasher) => CashoutExecutor): Promise<void> {
   const signer = await ctx.signer();
   const beneficiary = await signer.getAddress();
   const options = watchOptions(ctx.values);
@@ -94,14 +95,22 @@ export async function watch(ctx: WatchContext, executorOf: (casher: ChequeCasher
   if (margin !== undefined && !(margin >= 1)) throw new CliError(`--profit-margin must be a number of at least 1, got ${String(ctx.values["profit-margin"])}`, EXIT.USAGE);
   if (margin !== undefined && typeof ctx.values["token-per-native"] !== "string") throw new CliError("--profit-margin needs --token-per-native to price the gas", EXIT.USAGE);
   const share = typeof ctx.values["max-gas-share"] === "string" ? Number(ctx.values["max-gas-share"]) : 0.25;
-  const casher = new ChequeCasher({ signer, store: ctx.store, maxGasShare: share, tx: ctx.tx, gasCostInToken: gasPricer(ctx.values["token-per-native"]) });
+  const gasCostInToken = gasPricer(ctx.values["token-per-native"]);
+  const casher = new ChequeCasher({ signer, store: ctx.store, maxGasShare: share, tx: ctx.tx, gasCostInToken });
+  let executor: CashoutExecutor;
+  if (executorOf !== undefined) executor = executorOf(casher);
+  else {
+    const choice = await chooseExecutor(ctx, { signer, casher, gasCostInToken, maxGasShare: share });
+    executor = choice.executor;
+    if (!ctx.json) process.stderr.write(`cash-outs: ${choice.note}\n`);
+  }
   if (margin !== undefined) options.profit = { quote: (chequebook) => casher.quote(chequebook), margin };
   const say = (event: WatchEvent) => {
     if (ctx.json) process.stdout.write(watchEventJson(event) + "\n");
     else if (event.type === "error") process.stderr.write(describeWatchEvent(event) + "\n");
     else if (event.type !== "progress" || event.touched > 0 || event.behind) process.stdout.write(describeWatchEvent(event) + "\n");
   };
-  const scheduler = new CashoutScheduler({ ...options, provider: ctx.provider, store: ctx.store, beneficiary, executor: executorOf(casher), onEvent: say });
+  const scheduler = new CashoutScheduler({ ...options, provider: ctx.provider, store: ctx.store, beneficiary, executor, onEvent: say });
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

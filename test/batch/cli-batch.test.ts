@@ -1,12 +1,14 @@
 /**
  * `chequebook cashout --all` against a real node: one transaction per chequebook until the account delegates to
  * the cash-out delegate (`chequebook delegate`), then one batch; the table and --json show each chequebook's
- * outcome, and a chequebook that cannot be cashed makes the run exit 6 without stopping the others.
+ * outcome, and a chequebook that cannot be cashed makes the run exit 6 without stopping the others; `watch` batches
+ * through the same delegate.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, NonceManager } from "ethers";
@@ -48,6 +50,33 @@ describe("chequebook cashout --all (batches)", function () {
           json = undefined;
         }
         resolve({ code: code ?? -1, stdout, stderr, json });
+      });
+    });
+  }
+
+  /** Runs `watch` until its first cash-out event, stops it with SIGINT and returns that event's items. */
+  function watchUntilCashout(args: string[], key: string): Promise<any[]> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--no-warnings", "--import", "tsx", "sdk/cli/main.ts", "--rpc", node.url, "--db", join(dir, "peer.db"), "watch", ...args], {
+        cwd: process.cwd(),
+        env: { ...process.env, CHEQUEBOOK_PRIVATE_KEY: key, CHEQUEBOOK_PASSWORD: undefined, CHEQUEBOOK_DELEGATE: undefined },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const lines: string[] = [];
+      let stderr = "";
+      let items: any[] | undefined;
+      child.stderr.on("data", (c: Buffer) => (stderr += c));
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        lines.push(line);
+        const event = JSON.parse(line);
+        if (event.type === "cashout" && items === undefined) {
+          items = event.items;
+          child.kill("SIGINT");
+        }
+      });
+      child.on("exit", (code) => {
+        if (items !== undefined && code === 0) resolve(items);
+        else reject(new Error(`watch exited with ${code} (cash-out seen: ${items !== undefined}):\n${lines.join("\n")}\n${stderr}`));
       });
     });
   }
@@ -97,6 +126,15 @@ describe("chequebook cashout --all (batches)", function () {
     expect(outcome.get(books[2]!)).to.match(/\spaid\s+3\.0\s/);
     const balance = await new Contract(token, ["function balanceOf(address) view returns (uint256)"], provider).getFunction("balanceOf")(peer.address);
     expect(balance).to.equal(12n * UNIT); // 6 one by one, then 3 + 3 in the batch
+
+    // The watcher batches too: three chequebooks pass the threshold at once and are cashed in one transaction.
+    await hold([7n * UNIT, 8n * UNIT, 9n * UNIT]);
+    const items = await watchUntilCashout(["--json", "--threshold", "1", "--confirmations", "0", "--poll", "20", "--delegate", delegate], peerKey);
+    expect(items.map((i: any) => [i.chequebook, i.status, i.paid])).to.have.deep.members([
+      [books[0], "paid", (3n * UNIT).toString()], [books[1], "paid", (6n * UNIT).toString()], [books[2], "paid", (3n * UNIT).toString()],
+    ]);
+    expect(new Set(items.map((i: any) => i.txHash)).size).to.equal(1);
+    expect(await new Contract(token, ["function balanceOf(address) view returns (uint256)"], provider).getFunction("balanceOf")(peer.address)).to.equal(24n * UNIT);
 
     const revoked = await cli(["delegate", "--revoke"], peerKey);
     expect(revoked.code, revoked.stderr).to.equal(0);
