@@ -219,7 +219,11 @@ contract Chequebook is IChequebook, ReentrancyGuardTransient {
         if (_usedTimeoutAuthorisations[digest]) revert ChequebookTimeoutAuthorisationUsed(digest);
         if (!_isValidSignature(beneficiary, digest, beneficiarySig)) revert ChequebookInvalidBeneficiarySignature();
         _usedTimeoutAuthorisations[digest] = true;
-        _schedules[beneficiary].timeout = hardDepositTimeout.toUint64();
+        Schedule storage schedule = _schedules[beneficiary];
+        schedule.timeout = hardDepositTimeout.toUint64();
+        // A pending decrease gets the new timeout's full notice from now: otherwise an issuer could prepare under a
+        // long timeout, wait out a short one signed earlier, then set it and decrease in the same block.
+        if (schedule.decreaseAmount != 0) schedule.preparedAt = uint64(block.timestamp);
         emit HardDepositTimeoutChanged(beneficiary, hardDepositTimeout);
     }
 

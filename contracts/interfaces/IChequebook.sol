@@ -186,10 +186,10 @@ interface IChequebook {
      * @dev Applies a prepared decrease whose timeout has passed. Callable by anyone. If cash-outs consumed part
      * of the hard deposit since the decrease was prepared, it lowers the deposit by what is left of it, at most.
      *
-     * The due time is computed when the decrease is applied, from the timeout in force at that moment: a decrease
-     * prepared before the beneficiary agreed to a longer timeout waits for the longer one.
+     * The due time is computed when the decrease is applied: the start of its notice (its announcement, or the last
+     * change of the timeout while it was pending) plus the timeout in force at that moment.
      *
-     * Requirements: a decrease was prepared and at least the timeout in force has passed since
+     * Requirements: a decrease was prepared and at least the timeout in force has passed since its notice started
      * (`block.timestamp >= canBeDecreasedAt`, see {effectiveHardDepositTimeout}).
      *
      * Emits a {HardDepositAmountChanged} event.
@@ -199,8 +199,10 @@ interface IChequebook {
     /**
      * @dev Sets the decrease timeout of the hard deposit of `beneficiary`, which it agreed to by signing
      * `CustomDecreaseTimeout(chequebook, beneficiary, hardDepositTimeout)`. Each signature is used once, so an
-     * old one cannot undo a later change (to return to an earlier value, sign a slightly different one). The new
-     * timeout also governs a decrease already pending. A value of 0 returns the beneficiary to the default.
+     * old one cannot undo a later change (to return to an earlier value, sign a slightly different one). A
+     * decrease already pending starts its notice again under the new timeout: it is due the new timeout after this
+     * change, so a shorter timeout never makes it due sooner than that from the moment anyone can see the change.
+     * A value of 0 returns the beneficiary to the default.
      *
      * WARNING: a signed authorisation stays valid until it is used or cancelled: before agreeing to a longer
      * timeout, a beneficiary cancels every shorter one it signed ({cancelCustomHardDepositTimeout}).
@@ -230,14 +232,15 @@ interface IChequebook {
 
     /**
      * @dev What a beneficiary needs to judge its hard deposit: the `timeout` in force (its custom timeout, else the
-     * default; 0 means no protection), and, for a pending decrease, when it was announced (`decreasePreparedAt`)
-     * and when it can be applied (`canBeDecreasedAt`, at most 2^64 - 1); both 0 when none is pending. Without a
+     * default; 0 means no protection), and, for a pending decrease, when its notice started (`decreasePreparedAt`:
+     * its announcement, or the last change of the timeout since) and when it can be applied (`canBeDecreasedAt`, at most 2^64 - 1); both 0 when none is pending. Without a
      * pending decrease, the hard deposit stays at least until `block.timestamp + timeout`, less what the
      * beneficiary cashes from it.
      *
      * NOTE: Both figures hold for the timeout in force now. The issuer can still apply any CustomDecreaseTimeout
      * authorisation the beneficiary signed and has not cancelled ({customHardDepositTimeoutUsed}); if one is
-     * shorter, a decrease comes due that much sooner, pending ones included.
+     * shorter, a decrease announced later comes due that much sooner, and a pending one is due that timeout after
+     * the change (never sooner than that from the moment the change can be seen).
      */
     function effectiveHardDepositTimeout(address beneficiary)
         external

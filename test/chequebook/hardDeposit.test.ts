@@ -194,6 +194,23 @@ describe("Chequebook hard deposits", function () {
         .withArgs(64, MAX_UINT64 + 1n);
     });
 
+    it("restarts a prepared decrease's notice when the timeout changes, so a shorter one cannot make it due at once", async function () {
+      // The attack: prepare under the default timeout (a watcher sees a day's notice), wait out a short timeout the
+      // beneficiary once signed, then set it, decrease and withdraw in one block. The notice must run from the change.
+      const { chequebook, issuer, beneficiary, timeoutSig } = await networkHelpers.loadFixture(withHardDepositFixture);
+      const short = await timeoutSig(7_200n);
+      await chequebook.connect(issuer).prepareDecreaseHardDeposit(beneficiary.address, 100n * UNIT);
+      await networkHelpers.time.increase(7_200);
+      await chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, 7_200n, short);
+      const changedAt = BigInt(await networkHelpers.time.latest());
+      expect(await chequebook.hardDeposits(beneficiary.address)).to.deep.equal([100n * UNIT, 100n * UNIT, 7_200n, changedAt + 7_200n]);
+      await expect(chequebook.decreaseHardDeposit(beneficiary.address))
+        .to.be.revertedWithCustomError(chequebook, "ChequebookDecreaseNotDue")
+        .withArgs(changedAt + 7_200n);
+      await networkHelpers.time.increaseTo(changedAt + 7_200n);
+      await expect(chequebook.decreaseHardDeposit(beneficiary.address)).to.emit(chequebook, "HardDepositAmountChanged").withArgs(beneficiary.address, 0n);
+    });
+
     it("saturates the due time of a decrease under a near-infinite timeout instead of reverting", async function () {
       const { chequebook, issuer, beneficiary, timeoutSig } = await networkHelpers.loadFixture(withHardDepositFixture);
       await chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, MAX_UINT64, await timeoutSig(MAX_UINT64));

@@ -34,14 +34,15 @@ describe("Chequebook hardening", function () {
       await chequebook.connect(issuer).prepareDecreaseHardDeposit(beneficiary.address, 100n * UNIT);
       const preparedAt = BigInt(await networkHelpers.time.latest());
       await chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, 30n * DAY, await timeoutSig(30n * DAY));
+      const changedAt = BigInt(await networkHelpers.time.latest());
 
       await networkHelpers.time.setNextBlockTimestamp(preparedAt + DEFAULT_TIMEOUT);
       await expect(chequebook.connect(other).decreaseHardDeposit(beneficiary.address))
         .to.be.revertedWithCustomError(chequebook, "ChequebookDecreaseNotDue")
-        .withArgs(preparedAt + 30n * DAY);
-      expect((await chequebook.hardDeposits(beneficiary.address)).canBeDecreasedAt).to.equal(preparedAt + 30n * DAY);
+        .withArgs(changedAt + 30n * DAY);
+      expect((await chequebook.hardDeposits(beneficiary.address)).canBeDecreasedAt).to.equal(changedAt + 30n * DAY);
 
-      await networkHelpers.time.setNextBlockTimestamp(preparedAt + 30n * DAY);
+      await networkHelpers.time.setNextBlockTimestamp(changedAt + 30n * DAY);
       await expect(chequebook.connect(other).decreaseHardDeposit(beneficiary.address))
         .to.emit(chequebook, "HardDepositAmountChanged")
         .withArgs(beneficiary.address, 0n);
@@ -55,9 +56,10 @@ describe("Chequebook hardening", function () {
       const preparedAt = BigInt(await networkHelpers.time.latest());
       expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([DEFAULT_TIMEOUT, preparedAt, preparedAt + DEFAULT_TIMEOUT]);
       await chequebook.connect(issuer).setCustomHardDepositTimeout(beneficiary.address, 3600n, await timeoutSig(3600n));
-      // The beneficiary agreed to a shorter timeout: it counts from the announcement.
-      expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([3600n, preparedAt, preparedAt + 3600n]);
-      expect(await chequebook.hardDeposits(beneficiary.address)).to.deep.equal([100n * UNIT, UNIT, 3600n, preparedAt + 3600n]);
+      // The beneficiary agreed to a shorter timeout: the pending decrease's notice starts again under it.
+      const changedAt = BigInt(await networkHelpers.time.latest());
+      expect(await chequebook.effectiveHardDepositTimeout(beneficiary.address)).to.deep.equal([3600n, changedAt, changedAt + 3600n]);
+      expect(await chequebook.hardDeposits(beneficiary.address)).to.deep.equal([100n * UNIT, UNIT, 3600n, changedAt + 3600n]);
     });
 
     it("with a default timeout of 0 a hard deposit protects nothing, and the view says so", async function () {

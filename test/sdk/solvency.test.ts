@@ -73,15 +73,15 @@ describe("SDK solvency: hard-deposit cover that stays", function () {
     expect((await lenient.verify(await chequeFor(f, address, UNIT))).cover.covered).to.equal(10n * UNIT);
   });
 
-  it("a decrease prepared under an earlier, shorter timeout waits for the timeout in force when it is applied (the contract's rule), and the verifier counts its cover until then", async function () {
+  it("a decrease prepared under an earlier, shorter timeout waits for the new timeout counted from the change (the contract's rule), and the verifier counts its cover until then", async function () {
     const f = await networkHelpers.loadFixture(sdkFixture);
     const { book, address } = await bookWithTimeout(f, 0n, "earlier");
     await book.connect(f.issuer).prepareDecreaseHardDeposit(f.beneficiary.address, 10n * UNIT); // due at once under timeout 0
-    const preparedAt = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const sig = await signCustomDecreaseTimeout({ signer: f.beneficiary, chequebook: address, beneficiary: f.beneficiary.address, decreaseTimeout: 7n * DAY, chainId: f.chainId });
     await book.connect(f.issuer).setCustomHardDepositTimeout(f.beneficiary.address, 7n * DAY, sig);
+    const changedAt = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     const [, , , due] = await book.hardDeposits(f.beneficiary.address);
-    expect(due).to.equal(preparedAt + 7n * DAY);
+    expect(due).to.equal(changedAt + 7n * DAY);
     const r = await verifierFor(f, store, HARD).verify(await chequeFor(f, address, UNIT));
     expect(r.cover).to.deep.include({ covered: 10n * UNIT, effectiveTimeout: 7n * DAY, decreaseAmount: 10n * UNIT, canBeDecreasedAt: due, coveredUntil: due });
   });

@@ -63,7 +63,7 @@ contract ChequebookHandler is TestBase {
     uint256 public calls;
 
     uint256 internal constant DEFAULT_TIMEOUT = 1 days;
-    mapping(address => uint256) internal ghostPreparedAt; // when a pending decrease was announced (0: none)
+    mapping(address => uint256) internal ghostPreparedAt; // when a pending decrease's notice started (0: none)
     mapping(address => uint256) internal ghostCustomTimeout; // the custom timeout last applied (0: the default)
     mapping(address => mapping(uint256 => bool)) internal ghostTimeoutSpent; // authorisations used or cancelled
 
@@ -179,7 +179,8 @@ contract ChequebookHandler is TestBase {
         if (due == 0) return;
         vm.warp(block.timestamp + bound(wait, 0, 3 days));
         try chequebook.decreaseHardDeposit(b) {
-            // Never before the announcement plus the timeout in force now.
+            // Never before the start of its notice (the announcement, or a later change of the timeout) plus the
+            // timeout in force now.
             uint256 timeout = ghostCustomTimeout[b] != 0 ? ghostCustomTimeout[b] : DEFAULT_TIMEOUT;
             if (ghostPreparedAt[b] == 0 || block.timestamp < ghostPreparedAt[b] + timeout) decreasedEarly = true;
             ghostPreparedAt[b] = 0;
@@ -217,6 +218,8 @@ contract ChequebookHandler is TestBase {
             if (ghostTimeoutSpent[b][timeout]) spentTimeoutAuthorisationApplied = true;
             ghostTimeoutSpent[b][timeout] = true;
             ghostCustomTimeout[b] = timeout;
+            // A pending decrease's notice starts again: a shorter timeout must not make it due at once.
+            if (ghostPreparedAt[b] != 0) ghostPreparedAt[b] = block.timestamp;
         } catch {}
         _check();
     }

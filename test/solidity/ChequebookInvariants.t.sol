@@ -88,7 +88,8 @@ contract ChequebookInvariantsTest is TestBase {
         require(!handler.coveredChequeUnpaid(), "a cheque covered by a hard deposit was not paid");
     }
 
-    /// @dev No decrease was applied before its announcement plus the timeout in force when it was applied.
+    /// @dev No decrease was applied before the start of its notice (its announcement, or the last change of the
+    /// timeout while it was pending) plus the timeout in force when it was applied.
     function invariant_noDecreaseBeforeTimeoutInForce() public view {
         require(!handler.decreasedEarly(), "a decrease came due early");
     }
