@@ -208,7 +208,17 @@ export class CashoutScheduler {
     let touched = 0;
     if (from <= to && this.#books.size > 0) {
       const followed = [...this.#books.values()].map((b) => ({ chequebook: b.chequebook, token: b.token! }));
-      for (const book of await touchedChequebooks({ provider, followed, fromBlock: from, toBlock: to })) {
+      let found: Set<string>;
+      try {
+        found = await touchedChequebooks({ provider, followed, fromBlock: from, toBlock: to });
+      } catch (error) {
+        if (isChequeError(error, "WRONG_CHAIN")) throw error;
+        // The logs only say where to look. A node refusing them (anyone can flood our chequebooks with dust
+        // transfers past what a node answers per query) must not blind us: every chequebook is read instead, at
+        // the head, which covers every block up to it.
+        found = new Set(this.#books.keys());
+      }
+      for (const book of found) {
         this.#books.get(book)!.dirty = true;
         touched++;
       }

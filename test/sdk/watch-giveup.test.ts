@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 
+import type { Log, Provider } from "ethers";
+
 import { MemoryChequeStore } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, sdkFixture } from "./helpers.js";
@@ -57,6 +59,50 @@ describe("cash-out watcher: no giving up on cover", function () {
     const near = await w.scheduler.step();
     expect(near.decisions.map((d) => d.reason)).to.deep.equal(["COVER_DECREASE_DUE"]);
     expect(near.reports.map((r) => [r.status, r.paid])).to.deep.equal([["paid", 200n * UNIT]]);
+    await advance(3600);
+    await f.chequebook.connect(f.issuer).decreaseHardDeposit(f.beneficiary.address);
+    expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(200n * UNIT);
+  });
+});
+
+/** The chain's node with a cap on the logs one query may return, as public nodes have (theirs is 10,000 or less). */
+function cappedLogs(cap: number): Provider {
+  const target = ethers.provider as unknown as Record<string, unknown>;
+  return new Proxy(target, {
+    get(object, key) {
+      const value = Reflect.get(object, key, object) as unknown;
+      if (typeof value !== "function") return value;
+      if (key !== "getLogs") return (value as (...a: unknown[]) => unknown).bind(object);
+      return async (...args: unknown[]) => {
+        const logs = (await (value as (...a: unknown[]) => Promise<Log[]>).apply(object, args));
+        if (logs.length > cap) throw Object.assign(new Error(`query returned more than ${cap} results`), { code: -32005 });
+        return logs;
+      };
+    },
+  }) as unknown as Provider;
+}
+
+describe("cash-out watcher: a flood of logs", function () {
+  this.timeout(120_000);
+
+  it("dust transfers into the chequebook beyond what the node returns per query do not blind it: the decrease is cashed before due", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const store = new MemoryChequeStore();
+    await f.chequebook.connect(f.issuer).increaseHardDeposit(f.beneficiary.address, 300n * UNIT);
+    await hold(f, store, 200n * UNIT);
+    const w = watcher(f, store, { safetySeconds: 3600, provider: cappedLogs(20) });
+    await w.scheduler.step();
+    await f.chequebook.connect(f.issuer).prepareDecreaseHardDeposit(f.beneficiary.address, 300n * UNIT);
+    // Anyone can send the chequebook dust: more transfers than the node answers for one query.
+    for (let i = 0; i < 25; i++) await f.token.connect(f.other).mint(f.address, 1n);
+    const [, , , due] = await f.chequebook.hardDeposits(f.beneficiary.address);
+    await advance(due - (await chainNow()) - 3000n);
+    let paid = 0n;
+    for (let i = 0; i < 3 && paid === 0n; i++) {
+      const step = await w.scheduler.step().catch((e: { code?: string }) => ({ reports: [], error: e.code }));
+      paid = step.reports.reduce((sum, r) => sum + r.paid, 0n);
+    }
+    expect(paid).to.equal(200n * UNIT);
     await advance(3600);
     await f.chequebook.connect(f.issuer).decreaseHardDeposit(f.beneficiary.address);
     expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(200n * UNIT);
