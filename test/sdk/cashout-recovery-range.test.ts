@@ -1,6 +1,6 @@
 /**
  * The recovery of a cash-out whose process died before its transaction was remembered looks for it in the logs of
- * the last `recoveryLookbackBlocks` blocks. Nodes cap the block range of one log query (often at 1,000 to 10,000
+ * the last `recoveryLookbackBlocks` blocks. Nodes cap the block range of one log query (often at 500 to 10,000
  * blocks): the look-back must be read in pages such a node answers, or every later cash-out fails behind the
  * recovery.
  */
@@ -11,7 +11,7 @@ import { ChequeCasher, MemoryChequeStore, signCheque } from "../../sdk/index.js"
 import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, sdkFixture } from "./helpers.js";
 
-const MAX_RANGE = 1000;
+const MAX_RANGE = 300;
 
 /** The chain's node, refusing log queries over more than MAX_RANGE blocks as public nodes do. */
 function rangeCapped(): Provider {
