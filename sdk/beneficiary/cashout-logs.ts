@@ -6,7 +6,10 @@
 import type { Provider, TransactionReceipt } from "ethers";
 
 import { chequebookInterface, rpc } from "../chain/contracts.js";
-import { ChequeError } from "../errors.js";
+import { ChequeError, isChequeError } from "../errors.js";
+
+/** The most blocks one log query of {@link findCashoutTransaction} covers. */
+const LOG_PAGE_BLOCKS = 1000;
 
 /** What a cash-out receipt says happened. */
 export interface DecodedCashout {
@@ -50,8 +53,9 @@ export function decodeCashout(receipt: TransactionReceipt, chequebook: string, b
  * `lookbackBlocks` blocks and matches `match` (a nonce, or a cumulative payout), newest first; undefined if none.
  * Transactions in `exclude` (hashes already recorded) are skipped.
  *
- * @throws ChequeError RPC_TIMEOUT, RPC_UNAVAILABLE, RPC_ERROR (a node may refuse a wide log range: lower the
- *   lookback).
+ * The look-back is read newest first in pages of at most 1,000 blocks, halved while the node refuses them.
+ *
+ * @throws ChequeError RPC_TIMEOUT, RPC_UNAVAILABLE, RPC_ERROR.
  */
 export async function findCashoutTransaction(args: {
   provider: Provider;
@@ -66,18 +70,31 @@ export async function findCashoutTransaction(args: {
   const head = await rpc("reading the block number", () => provider.getBlockNumber());
   const event = chequebookInterface.getEvent("ChequeCashed")!;
   const topics = chequebookInterface.encodeFilterTopics(event, [args.beneficiary]);
-  const logs = await rpc("reading cash-out events", () =>
-    provider.getLogs({ address: args.chequebook, topics, fromBlock: Math.max(0, head - args.lookbackBlocks), toBlock: head }),
-  );
-  for (const log of [...logs].reverse()) {
-    if (args.exclude?.has(log.transactionHash.toLowerCase())) continue;
-    const parsed = chequebookInterface.parseLog(log);
-    if (parsed === null) continue;
-    if ("cumulativePayout" in args.match && parsed.args.cumulativePayout !== args.match.cumulativePayout) continue;
-    const tx = await rpc("reading a cash-out transaction", () => provider.getTransaction(log.transactionHash));
-    if (tx === null || tx.from.toLowerCase() !== args.sender.toLowerCase()) continue;
-    if ("nonce" in args.match && tx.nonce !== args.match.nonce) continue;
-    return log.transactionHash;
+  const floor = Math.max(0, head - args.lookbackBlocks);
+  // Newest first, in pages a node answers: many refuse one query over more than 1,000 to 10,000 blocks, some over
+  // fewer (a refused page is halved and asked again).
+  let page = LOG_PAGE_BLOCKS;
+  for (let toBlock = head; toBlock >= floor; ) {
+    const fromBlock = Math.max(floor, toBlock - page + 1);
+    let logs;
+    try {
+      logs = await rpc("reading cash-out events", () => provider.getLogs({ address: args.chequebook, topics, fromBlock, toBlock }));
+    } catch (error) {
+      if (!isChequeError(error, "RPC_ERROR") || toBlock === fromBlock) throw error;
+      page = Math.ceil((toBlock - fromBlock + 1) / 2);
+      continue;
+    }
+    toBlock = fromBlock - 1;
+    for (const log of [...logs].reverse()) {
+      if (args.exclude?.has(log.transactionHash.toLowerCase())) continue;
+      const parsed = chequebookInterface.parseLog(log);
+      if (parsed === null) continue;
+      if ("cumulativePayout" in args.match && parsed.args.cumulativePayout !== args.match.cumulativePayout) continue;
+      const tx = await rpc("reading a cash-out transaction", () => provider.getTransaction(log.transactionHash));
+      if (tx === null || tx.from.toLowerCase() !== args.sender.toLowerCase()) continue;
+      if ("nonce" in args.match && tx.nonce !== args.match.nonce) continue;
+      return log.transactionHash;
+    }
   }
   return undefined;
 }

@@ -113,8 +113,8 @@ export class ChequeCasher {
   readonly #share: bigint;
   readonly #tx: TxOptions;
   /** paidOut seen at our own cash-outs' blocks. It only grows, so a read older than it (a provider may cache
-   * identical requests briefly) is corrected by taking the larger. */
-  readonly #knownPaidOut = new Map<string, bigint>();
+   * identical requests briefly) is corrected by taking the larger, while that block is on the chain. */
+  readonly #knownPaidOut = new Map<string, { paidOut: bigint; block: number; hash: string }>();
   readonly #lookback: number;
   #recovery: Promise<RecoveredCashout[]> | undefined;
 
@@ -149,13 +149,26 @@ export class ChequeCasher {
     const [readPaidOut, liquidFor] = await rpc("reading the chequebook", () =>
       Promise.all([book.getFunction("paidOut")(me) as Promise<bigint>, book.getFunction("liquidBalanceFor")(me) as Promise<bigint>]),
     );
-    const known = this.#knownPaidOut.get(`${address}:${me}`) ?? 0n;
-    const paidOut = readPaidOut > known ? readPaidOut : known;
+    const paidOut = await this.#notOlderThanOurs(`${address}:${me}`, readPaidOut);
     const uncashed = held > paidOut ? held - paidOut : 0n;
     const [last] = await this.#store.listCashouts(address);
     const status: CashoutStatus = { chequebook: address, beneficiary: me, held, paidOut, uncashed, payable: uncashed < liquidFor ? uncashed : liquidFor };
     if (last !== undefined) status.last = last;
     return status;
+  }
+
+  /**
+   * `read`, or the larger paid-out amount seen at our own latest cash-out while its block is still on the chain: a
+   * reorganisation deeper than the confirmations may take that cash-out away, and what it paid is owed again.
+   */
+  async #notOlderThanOurs(key: string, read: bigint): Promise<bigint> {
+    const known = this.#knownPaidOut.get(key);
+    if (known === undefined || read >= known.paidOut) return read;
+    const block = await rpc("reading a block", () => this.#provider().getBlock(known.block));
+    // No block at that height (yet): the node cannot tell, keep ours.
+    if (block === null || block.hash === known.hash) return known.paidOut;
+    this.#knownPaidOut.delete(key);
+    return read;
   }
 
   /** The uncashed total across every chequebook we hold cheques from, and each one's status. */
@@ -304,8 +317,8 @@ export class ChequeCasher {
       )) as bigint;
       // The same canonical check as after the confirmations, now that everything recorded has been read.
       if (await isCanonical(provider, receipt)) {
-        const known = this.#knownPaidOut.get(`${record.chequebook}:${record.beneficiary}`) ?? 0n;
-        if (paidOut > known) this.#knownPaidOut.set(`${record.chequebook}:${record.beneficiary}`, paidOut);
+        const known = this.#knownPaidOut.get(`${record.chequebook}:${record.beneficiary}`)?.paidOut ?? 0n;
+        if (paidOut > known) this.#knownPaidOut.set(`${record.chequebook}:${record.beneficiary}`, { paidOut, block: receipt.blockNumber, hash: receipt.blockHash });
         const result = { chequebook: record.chequebook, paid, bounced, callerPayout, stillOwed: record.cumulativePayout - paidOut, txHash: receipt.hash, gasUsed: receipt.gasUsed };
         await this.#store.putCashout({
           ...record, status: "confirmed", txHash: result.txHash, paid, bounced, stillOwed: result.stillOwed, gasUsed: result.gasUsed, updatedAt: Date.now(),

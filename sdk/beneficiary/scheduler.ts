@@ -77,15 +77,25 @@ interface Book {
   held: bigint;
   state?: ChequebookState;
   dirty: boolean;
-  /** The fingerprint at which a cash-out was last asked for: not asked again until something moves. */
-  tried?: string | undefined;
+  /**
+   * The fingerprint at which a cash-out was last asked for, and whether for cover: not asked again for the same
+   * kind of reason until something moves.
+   */
+  tried?: { fingerprint: string; cover: boolean } | undefined;
   quoted?: { fingerprint: string; worth: boolean };
   warned?: string;
 }
 
 const READS_AT_ONCE = 8;
 const TRANSIENT = new Set(["RPC_UNAVAILABLE", "RPC_TIMEOUT", "RPC_ERROR", "TIMEOUT", "STORE_BUSY", "STORE_FAILURE", "UNKNOWN"]);
+/**
+ * Outcomes after which nothing happened on chain, or what happened is not known yet (the transaction never left,
+ * was dropped, or its block was reorganised away): the chequebook's state does not move, so it is tried again.
+ */
+const NOTHING_DONE = new Set(["NO_GAS_FUNDS", "TX_DROPPED", "TX_REORGED"]);
 const COVER_FIRST: Record<WatchReason, number> = { COVER_DECREASE_DUE: 0, COVER_LIQUIDITY_SHORT: 0, THRESHOLD: 1, PERIOD: 1, PROFITABLE: 1 };
+const isCover = (reason: WatchReason) => COVER_FIRST[reason] === 0;
+const triedAt = (book: Book, fp: string, cover: boolean) => book.tried?.fingerprint === fp && book.tried.cover === cover;
 
 function positiveInt(value: number | undefined, fallback: number, name: string, min = 0): number {
   const v = value ?? fallback;
@@ -198,7 +208,17 @@ export class CashoutScheduler {
     let touched = 0;
     if (from <= to && this.#books.size > 0) {
       const followed = [...this.#books.values()].map((b) => ({ chequebook: b.chequebook, token: b.token! }));
-      for (const book of await touchedChequebooks({ provider, followed, fromBlock: from, toBlock: to })) {
+      let found: Set<string>;
+      try {
+        found = await touchedChequebooks({ provider, followed, fromBlock: from, toBlock: to });
+      } catch (error) {
+        if (isChequeError(error, "WRONG_CHAIN")) throw error;
+        // The logs only say where to look. A node refusing them (anyone can flood our chequebooks with dust
+        // transfers past what a node answers per query) must not blind us: every chequebook is read instead, at
+        // the head, which covers every block up to it.
+        found = new Set(this.#books.keys());
+      }
+      for (const book of found) {
         this.#books.get(book)!.dirty = true;
         touched++;
       }
@@ -297,11 +317,12 @@ export class CashoutScheduler {
       }
       if (reason === undefined && o.threshold !== undefined && owed >= o.threshold) reason = "THRESHOLD";
       if (reason === undefined && periodDue) reason = "PERIOD";
-      if (reason === undefined && o.profit !== undefined && book.tried !== fp) {
+      if (reason === undefined && o.profit !== undefined && !triedAt(book, fp, false)) {
         if (book.quoted?.fingerprint !== fp) book.quoted = { fingerprint: fp, worth: await this.#worth(book.chequebook) };
         if (book.quoted.worth) reason = "PROFITABLE";
       }
-      if (reason === undefined || (reason !== "PERIOD" && book.tried === fp)) continue;
+      // A refusal for another policy (a threshold cash-out too dear) never holds back a cash-out for cover.
+      if (reason === undefined || (reason !== "PERIOD" && triedAt(book, fp, isCover(reason)))) continue;
       const item: WatchDecisionItem = { chequebook: book.chequebook, reason, owed, payable };
       if (state.decreaseAmount > 0n) item.canBeDecreasedAt = state.canBeDecreasedAt;
       items.push(item);
@@ -325,7 +346,7 @@ export class CashoutScheduler {
     this.#emit({ type: "decision", block, now, items });
     const fps = new Map(items.map((i) => {
       const book = this.#books.get(i.chequebook.toLowerCase())!;
-      return [i.chequebook.toLowerCase(), fingerprint(book.state!, book.held)] as const;
+      return [i.chequebook.toLowerCase(), { fingerprint: fingerprint(book.state!, book.held), cover: isCover(i.reason) }] as const;
     }));
     const reports = await this.#o.executor.cashOut(items.map((i) => i.chequebook));
     this.#emit({ type: "cashout", block, items: reports });
@@ -333,14 +354,18 @@ export class CashoutScheduler {
       const book = this.#books.get(report.chequebook.toLowerCase());
       if (book === undefined) continue;
       book.dirty = true;
-      // A transient failure is tried again at the next step; any other outcome waits until something moves.
-      if (!(report.status === "skipped" && TRANSIENT.has(report.code ?? "UNKNOWN"))) book.tried = fps.get(report.chequebook.toLowerCase());
+      // A transient failure, or one that did nothing on chain, is tried again at the next step (for cover, also one
+      // refused as too dear: gas may get cheaper before the cover goes); any other outcome waits until something moves.
+      const tried = fps.get(report.chequebook.toLowerCase());
+      const code = report.code ?? "UNKNOWN";
+      const again = report.status === "skipped" && (TRANSIENT.has(code) || NOTHING_DONE.has(code) || (tried?.cover === true && code === "UNPROFITABLE_CASHOUT"));
+      if (!again) book.tried = tried;
     }
     for (const item of items) this.#books.get(item.chequebook.toLowerCase())!.dirty = true;
     await this.#refresh(await rpc("reading the block number", () => this.#provider.getBlockNumber()));
     for (const book of this.#books.values()) {
       // Re-read after the cash-out: a chequebook whose state moved is decided afresh.
-      if (book.tried !== undefined && book.state !== undefined && book.tried !== fingerprint(book.state, book.held)) book.tried = undefined;
+      if (book.tried !== undefined && book.state !== undefined && book.tried.fingerprint !== fingerprint(book.state, book.held)) book.tried = undefined;
     }
     return reports;
   }
