@@ -62,7 +62,7 @@ interface SharedState {
   windows: Map<string, Window>;
   paidOut: Map<string, bigint>;
   books: Map<string, Book>;
-  /** Per chequebook, the last write queued (kept after a failure dropped the book, to wait for it before reading). */
+  /** Per chequebook, every write queued, settled (kept after a failure dropped the book, to wait for it before reading). */
   writes: Map<string, Promise<void>>;
   /** Per admitted payment (`chequebook:value`), the writes it depends on, waited for before it is charged. */
   admitted: Map<string, Promise<void>>;
@@ -319,7 +319,7 @@ export class ChequeAccounts implements FacilitatorClient {
   async #book(chequebook: string): Promise<Book> {
     const known = this.#books.get(chequebook);
     if (known !== undefined) return known;
-    await this.#writes.get(chequebook)?.catch(() => undefined);
+    await this.#writes.get(chequebook); // every write queued for it has settled (it never fails)
     const [received, charged] = await Promise.all([this.#store.getReceived(chequebook, this.beneficiary), this.#ledger.charged(chequebook)]);
     const book: Book = { held: received?.cheque, charged, last: Promise.resolve() };
     this.#books.set(chequebook, book);
@@ -344,9 +344,11 @@ export class ChequeAccounts implements FacilitatorClient {
     last.catch(() => undefined); // awaited by the requests admitted against the book; a failure is their refusal
     own.catch(() => undefined);
     book.last = last;
-    this.#writes.set(chequebook, last);
-    const forget = () => void (this.#writes.get(chequebook) === last && this.#writes.delete(chequebook));
-    last.then(forget, forget);
+    // `last` fails at the first failure, while later writes may still commit: a book is read again only once every
+    // write queued for the chequebook has settled, else it would miss a charge that commits after the read.
+    const all = Promise.allSettled([this.#writes.get(chequebook), own]).then(() => undefined);
+    this.#writes.set(chequebook, all);
+    void all.then(() => void (this.#writes.get(chequebook) === all && this.#writes.delete(chequebook)));
     return own;
   }
 
