@@ -64,8 +64,8 @@ interface SharedState {
   books: Map<string, Book>;
   /** Per chequebook, every write queued, settled (kept after a failure dropped the book, to wait for it before reading). */
   writes: Map<string, Promise<void>>;
-  /** Per admitted payment (`chequebook:value`), the writes it depends on, waited for before it is charged. */
-  admitted: Map<string, Promise<void>>;
+  /** Per admitted payment (`chequebook:value`), what it reserved and the writes it depends on; until charged or released. */
+  admitted: Map<string, Admitted>;
 }
 
 /**
@@ -78,6 +78,12 @@ interface Book {
   held: SignedCheque | undefined;
   charged: bigint;
   last: Promise<void>;
+}
+
+/** A payment admitted and not yet charged or released: the price it reserved, the writes to wait for before charging it. */
+interface Admitted {
+  price: bigint;
+  durable: Promise<void>;
 }
 
 /** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
@@ -127,7 +133,7 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #paidOut: Map<string, bigint>;
   readonly #books: Map<string, Book>;
   readonly #writes: Map<string, Promise<void>>;
-  readonly #admitted: Map<string, Promise<void>>;
+  readonly #admitted: Map<string, Admitted>;
   #closed = false;
 
   /**
@@ -179,7 +185,7 @@ export class ChequeAccounts implements FacilitatorClient {
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
       const { durable } = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
       // The cheque commits while the handler runs (with the other writes of the turn); settle waits for it.
-      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, durable);
+      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, { price, durable });
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
       const { code, message } = refusalOf(error);
@@ -188,25 +194,34 @@ export class ChequeAccounts implements FacilitatorClient {
   }
 
   /**
-   * Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, and resolves once
-   * that is durable (committed with the other writes of the same turn).
+   * Charges an admitted payment (the handler succeeded), once: frees its reservation and charges the requirement's
+   * amount (the price, or less when the server settles for less), and resolves once that is durable (committed with
+   * the other writes of the same turn).
+   *
+   * @throws ChequeError INVALID_ARGUMENT if no admitted payment of this cheque waits (charged or released already,
+   *   never verified), or the amount is not a price or above what was reserved (then it is released); STORE_FAILURE.
    */
   async settle(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
-    const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
     const book = cheque.chequebook;
     const key = `${book}:${cheque.cumulativePayout}`;
-    const depends = this.#admitted.get(key);
+    const admitted = this.#admitted.get(key);
+    if (admitted === undefined) {
+      throw new ChequeError("INVALID_ARGUMENT", `no admitted payment of the cheque (${cheque.cumulativePayout}) waits to be charged: charged or released already, or never verified`);
+    }
     this.#admitted.delete(key);
+    let price: bigint;
     try {
-      await depends; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
+      price = priceOf(requirements);
+      if (price > admitted.price) throw new ChequeError("INVALID_ARGUMENT", `the settlement asks ${price}, above the ${admitted.price} the payment reserved: nothing is charged`);
+      await admitted.durable; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
     } catch (error) {
-      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, price)));
+      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, admitted.price)));
       throw error;
     }
     const { durable, extra } = await this.#mutex.run(book, async () => {
       const account = await this.#book(book);
-      this.#unreserve(book, price);
+      this.#unreserve(book, admitted.price);
       account.charged += price;
       const written = this.#write(book, account, this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow }));
       const held = account.held?.cumulativePayout ?? 0n;
@@ -224,12 +239,14 @@ export class ChequeAccounts implements FacilitatorClient {
     return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
   }
 
-  /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. */
-  async release(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<void> {
-    const price = priceOf(requirements);
+  /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. Once per payment. */
+  async release(paymentPayload: PaymentPayload, _requirements: PaymentRequirements): Promise<void> {
     const { cheque } = readChequePayload(paymentPayload.payload);
-    this.#admitted.delete(`${cheque.chequebook}:${cheque.cumulativePayout}`);
-    await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
+    const key = `${cheque.chequebook}:${cheque.cumulativePayout}`;
+    const admitted = this.#admitted.get(key);
+    if (admitted === undefined) return; // charged or released already: freeing it again would free another's
+    this.#admitted.delete(key);
+    await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, admitted.price)));
   }
 
   /** The kinds this local facilitator handles: the `cheque` scheme on our chain. */

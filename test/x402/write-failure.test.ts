@@ -6,13 +6,11 @@
  * again from credit it no longer has: charged on disk > best cheque held.
  */
 import { expect } from "chai";
-import { Wallet, getAddress } from "ethers";
-import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 
-import { ChequeError, MemoryChequeStore, chequeToJson, recoverChequeSigner, signCheque, validateCheque, type ChequeStore, type ChequeVerifier, type SignedCheque } from "../../sdk/index.js";
-import { ChequeAccounts, MemoryChargeLedger, eip155Network, type ChargeLedger } from "../../sdk/x402/index.js";
+import { ChequeError, MemoryChequeStore, type ChequeStore, type SignedCheque } from "../../sdk/index.js";
+import { ChequeAccounts, MemoryChargeLedger, type ChargeLedger } from "../../sdk/x402/index.js";
+import { chequebook, beneficiary, localVerifier, paymentOf, requirementFor } from "./local.js";
 
-const CHAIN = 31337n;
 const PRICE = 1000n;
 
 /** A write held until the test lets it commit (`ok`) or fail. */
@@ -26,9 +24,6 @@ const settled = () => new Promise<void>((r) => setImmediate(r));
 
 describe("x402 cheque accounts: a book read again after a failed write", function () {
   it("waits for every write queued before it, also those queued after the one that failed", async function () {
-    const issuer = new Wallet("0x" + "11".repeat(32));
-    const beneficiary = new Wallet("0x" + "22".repeat(32)).address;
-    const chequebook = getAddress("0x" + "c4".repeat(20));
     const inner = new MemoryChequeStore();
     const innerLedger = new MemoryChargeLedger();
     const puts = new Map<bigint, Held>();
@@ -48,26 +43,9 @@ describe("x402 cheque accounts: a book read again after a failed write", functio
       close: () => Promise.resolve(),
       charge: (b, amount, use) => hold(() => innerLedger.charge(b, amount, use), (h) => charges.push(h)),
     };
-    const checkSignature = (c: SignedCheque) => {
-      if (recoverChequeSigner({ cheque: c, chainId: CHAIN }) !== issuer.address) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
-      return Promise.resolve({ revocable: false });
-    };
-    const verifier = {
-      chainId: CHAIN,
-      beneficiary,
-      checkSignature,
-      verify: async (cheque: unknown, options: { previous?: bigint }) => {
-        const c = validateCheque(cheque);
-        await checkSignature(c);
-        return { cheque: c, increment: c.cumulativePayout - (options.previous ?? 0n), previous: options.previous ?? 0n, flagged: false, cashNow: false, cover: { paidOut: 0n } };
-      },
-    } as unknown as ChequeVerifier;
-    const accounts = new ChequeAccounts({ verifier, store, ledger });
-    const requirements: PaymentRequirements = { scheme: "cheque", network: eip155Network(CHAIN), asset: "0x" + "70".repeat(20), amount: PRICE.toString(), payTo: beneficiary, maxTimeoutSeconds: 60, extra: {} };
-    const payment = async (value: bigint): Promise<PaymentPayload> => {
-      const c = await signCheque({ chequebook, beneficiary, cumulativePayout: value, signer: issuer, chainId: CHAIN });
-      return { x402Version: 2, accepted: requirements, payload: { cheque: { ...chequeToJson(c) }, chainId: CHAIN.toString() } };
-    };
+    const accounts = new ChequeAccounts({ verifier: localVerifier(), store, ledger });
+    const requirements = requirementFor(PRICE);
+    const payment = (value: bigint) => paymentOf(value, requirements);
     const held = async () => (await inner.getReceived(chequebook, beneficiary))?.cheque.cumulativePayout ?? 0n;
     let served = 0n;
 
