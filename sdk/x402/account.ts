@@ -29,7 +29,7 @@ import { chequeToJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
-import type { ChargeLedger } from "./ledger.js";
+import { chargeLedgerScope, type ChargeLedger } from "./ledger.js";
 import { ChequePaymentRefused, priceOf, readChequePayload, refusalOf } from "./payload.js";
 import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequeResync, type ChequeSettlementExtra } from "./types.js";
 
@@ -89,18 +89,34 @@ interface Admitted {
 /** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
 const shared = new WeakMap<ChequeStore, Map<string, SharedState>>();
 
+/**
+ * Per charge ledger (its {@link chargeLedgerScope}), the beneficiary whose charges it keeps, for as long as the
+ * process runs (its rows outlive the accounts).
+ */
+const ledgerPayees = new WeakMap<object, string>();
+
 function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger): SharedState {
+  const key = beneficiary.toLowerCase();
+  const scope = chargeLedgerScope(ledger);
+  const payee = ledgerPayees.get(scope);
+  if (payee !== undefined && payee !== key) {
+    throw new ChequeError(
+      "INVALID_ARGUMENT",
+      `this charge ledger keeps the charges of ${payee}: its totals and used cheque values are per chequebook, so another beneficiary's would count as that one's (refused or charged twice); give each beneficiary a ledger of its own`,
+      { details: { beneficiary, ledgerBeneficiary: payee } },
+    );
+  }
   let byPayee = shared.get(store);
   if (byPayee === undefined) shared.set(store, (byPayee = new Map()));
-  const key = beneficiary.toLowerCase();
   let state = byPayee.get(key);
   if (state === undefined) {
     state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map(), admitted: new Map() };
     byPayee.set(key, state);
-  } else if (state.ledger !== ledger) {
+  } else if (chargeLedgerScope(state.ledger) !== scope) {
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
   }
   state.users++;
+  ledgerPayees.set(scope, key);
   return state;
 }
 
