@@ -13,7 +13,7 @@ import express from "express";
 import { paymentMiddleware } from "@x402/express";
 
 import { ChequeVerifier, SqliteChequeStore } from "../../sdk/index.js";
-import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer } from "../../sdk/x402/index.js";
+import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer, writeHeadStatus } from "../../sdk/x402/index.js";
 
 export interface ExampleServerOptions {
   provider: Provider;
@@ -37,7 +37,8 @@ export async function startExampleServer(o: ExampleServerOptions): Promise<{ url
   const routes = { "GET /weather": { accepts: { scheme: "cheque", network: accounts.network, payTo: o.payee, price: o.price.toString() } } };
 
   const app = express();
-  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })));
+  // writeHeadStatus: a status set with res.writeHead counts too when the middleware decides whether to charge.
+  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })), writeHeadStatus());
   app.get("/weather", (req, res) => {
     // A failing call (here: an unknown city) is not charged; its cheque stays as the payer's credit.
     if (req.query.city === "atlantis") return void res.status(404).json({ error: "no such city" });
