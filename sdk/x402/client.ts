@@ -103,7 +103,7 @@ interface PayeeAccount {
   charged: bigint;
   inFlight: Map<bigint, bigint>;
   flying: bigint;
-  /** The last write of the store for this payee; a cheque leaves only after it committed. */
+  /** The last write of the store for this payee, settled (it never fails); a cheque leaves after it and its own commit. */
   written: Promise<void>;
 }
 
@@ -176,13 +176,18 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       const cheque = await this.#sign(message);
       // Committed before it leaves; the commit is waited for outside the lock, so concurrent payments share it.
       const own = this.#o.store.putIssued(cheque);
-      account.written = Promise.all([account.written, own]).then(() => undefined);
-      account.written.catch(() => undefined);
+      own.catch(() => undefined); // its failure is this payment's, seen through `durable`
+      // It leaves once the earlier writes settled and its own committed: an earlier failure refused that payment only.
+      const durable = account.written.then(() => own);
+      account.written = durable.then(
+        () => undefined,
+        () => undefined,
+      );
       account.last = next;
       account.inFlight.set(next, price);
       account.flying += price;
       this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: added });
-      return { cheque, durable: account.written };
+      return { cheque, durable };
     });
     try {
       await durable;
@@ -260,7 +265,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     const charged = typeof (resync as { charged?: unknown }).charged === "string" && /^[0-9]{1,78}$/.test((resync as { charged: string }).charged) ? BigInt((resync as { charged: string }).charged) : cheque.cumulativePayout;
     return this.#mutex.run(this.#chequebook, async () => {
       const account = await this.#account(payee);
-      await account.written.catch(() => undefined);
+      await account.written;
       const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
       if (cheque.cumulativePayout <= last || cheque.cumulativePayout <= account.last) return false;
       await this.#o.store.putIssued(cheque);
