@@ -54,7 +54,7 @@ interface Window {
 
 /** What accounts must share when they front one cheque store for one beneficiary (see {@link ChequeAccounts}). */
 interface SharedState {
-  /** How many open accounts use it; it is forgotten when the last one closes. */
+  /** How many open accounts, and payments being admitted or admitted and not yet charged or released, use it; it is forgotten when none is left. */
   users: number;
   ledger: ChargeLedger;
   mutex: KeyedMutex;
@@ -120,13 +120,13 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
   return state;
 }
 
-function releaseSharedState(store: ChequeStore, beneficiary: string): void {
+function releaseSharedState(store: ChequeStore, beneficiary: string, state: SharedState): void {
+  if (--state.users > 0) return;
   const byPayee = shared.get(store);
   const key = beneficiary.toLowerCase();
-  const state = byPayee?.get(key);
-  if (state === undefined || --state.users > 0) return;
-  byPayee!.delete(key);
-  if (byPayee!.size === 0) shared.delete(store);
+  if (byPayee?.get(key) !== state) return;
+  byPayee.delete(key);
+  if (byPayee.size === 0) shared.delete(store);
 }
 
 /**
@@ -150,6 +150,7 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #books: Map<string, Book>;
   readonly #writes: Map<string, Promise<void>>;
   readonly #admitted: Map<string, Admitted>;
+  readonly #state: SharedState;
   #closed = false;
 
   /**
@@ -165,6 +166,7 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#replayWindow = options.replayWindow ?? 1024;
     this.network = eip155Network(options.verifier.chainId);
     const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger);
+    this.#state = state;
     this.#mutex = state.mutex;
     this.#reserved = state.reserved;
     this.#windows = state.windows;
@@ -176,12 +178,23 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /**
    * Stops sharing this account's in-memory state (reservations, replay windows) with accounts built later on the same
-   * store, as a process exit would; requests in flight finish against it. Call it when the server stops. Idempotent.
+   * store, as a process exit would, once the payments admitted before are charged or released: they finish against
+   * it, and until then accounts built on the store share it (else they would serve the credit those reserved again).
+   * Call it when the server stops. Idempotent.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    releaseSharedState(this.#store, this.#verifier.beneficiary);
+    this.#unhold();
+  }
+
+  /** A payment being admitted, or admitted and not yet charged or released, keeps the shared state (see `close`). */
+  #hold(): void {
+    this.#state.users++;
+  }
+
+  #unhold(): void {
+    releaseSharedState(this.#store, this.#verifier.beneficiary, this.#state);
   }
 
   /** Our address: the payee announced in requirements. */
@@ -195,7 +208,10 @@ export class ChequeAccounts implements FacilitatorClient {
    * nothing was credited.
    */
   async verify(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
+    this.#hold(); // until it is refused, or charged or released
     try {
+      // Closed accounts serve only what they admitted before: accounts built since read the payer's book afresh.
+      if (this.#closed) throw new ChequeError("INVALID_ARGUMENT", "these accounts are closed: they admit no payment");
       const price = priceOf(requirements);
       this.#checkRequirements(requirements);
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
@@ -204,6 +220,7 @@ export class ChequeAccounts implements FacilitatorClient {
       this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, { price, durable });
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
+      this.#unhold();
       const { code, message } = refusalOf(error);
       return { isValid: false, invalidReason: code, invalidMessage: message };
     }
@@ -226,6 +243,14 @@ export class ChequeAccounts implements FacilitatorClient {
       throw new ChequeError("INVALID_ARGUMENT", `no admitted payment of the cheque (${cheque.cumulativePayout}) waits to be charged: charged or released already, or never verified`);
     }
     this.#admitted.delete(key);
+    try {
+      return await this.#charge(book, cheque.cumulativePayout, admitted, requirements);
+    } finally {
+      this.#unhold(); // its charge settled (durable or failed): accounts built later read it from the ledger
+    }
+  }
+
+  async #charge(book: string, value: bigint, admitted: Admitted, requirements: PaymentRequirements): Promise<SettleResponse> {
     let price: bigint;
     try {
       price = priceOf(requirements);
@@ -239,7 +264,7 @@ export class ChequeAccounts implements FacilitatorClient {
       const account = await this.#book(book);
       this.#unreserve(book, admitted.price);
       account.charged += price;
-      const written = this.#write(book, account, this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow }));
+      const written = this.#write(book, account, this.#ledger.charge(book, price, { value, keep: this.#replayWindow }));
       const held = account.held?.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
@@ -262,7 +287,11 @@ export class ChequeAccounts implements FacilitatorClient {
     const admitted = this.#admitted.get(key);
     if (admitted === undefined) return; // charged or released already: freeing it again would free another's
     this.#admitted.delete(key);
-    await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, admitted.price)));
+    try {
+      await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, admitted.price)));
+    } finally {
+      this.#unhold();
+    }
   }
 
   /** The kinds this local facilitator handles: the `cheque` scheme on our chain. */
