@@ -34,7 +34,9 @@ export async function startExampleServer(o: ExampleServerOptions): Promise<{ url
   const ledger = await SqliteChargeLedger.beside(store);
   const verifier = new ChequeVerifier({ provider: o.provider, chainId: o.chainId, beneficiary: o.payee, trustedFactories: [o.factory], token: o.token, store, solvency: { cacheMs: 60_000 } });
   const accounts = new ChequeAccounts({ verifier, store, ledger });
-  const routes = { "GET /weather": { accepts: { scheme: "cheque", network: accounts.network, payTo: o.payee, price: o.price.toString() } } };
+  const accepts = { scheme: "cheque", network: accounts.network, payTo: o.payee, price: o.price.toString() };
+  // Express runs a GET handler for HEAD too: HEAD is priced like GET, else it would run the handler free.
+  const routes = { "GET /weather": { accepts }, "HEAD /weather": { accepts } };
 
   const app = express();
   // writeHeadStatus: a status set with res.writeHead counts too when the middleware decides whether to charge.
