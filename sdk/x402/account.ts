@@ -363,6 +363,8 @@ export class ChequeAccounts implements FacilitatorClient {
     }
     if (value > held) {
       const verified = await this.#verifier.verify(cheque, { previous: held, chainId });
+      // A new payer's book is kept from its first admitted payment (no write of it is pending: we hold its lock).
+      if (!this.#books.has(book)) this.#books.set(book, account);
       this.#paidOut.set(book, verified.cover.paidOut);
       account.held = verified.cheque;
       this.#write(book, account, this.#store.putReceived(verified.cheque));
@@ -376,7 +378,7 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /**
    * The book of `chequebook` (under its lock): from memory, or read from the store and the ledger once every write
-   * queued for it has settled.
+   * queued for it has settled (and kept only if it holds or charged something).
    */
   async #book(chequebook: string): Promise<Book> {
     const known = this.#books.get(chequebook);
@@ -384,7 +386,8 @@ export class ChequeAccounts implements FacilitatorClient {
     await this.#writes.get(chequebook); // every write queued for it has settled (it never fails)
     const [received, charged] = await Promise.all([this.#store.getReceived(chequebook, this.beneficiary), this.#ledger.charged(chequebook)]);
     const book: Book = { held: received?.cheque, charged, last: Promise.resolve() };
-    this.#books.set(chequebook, book);
+    // Kept once we hold or charged something of it (or admit a payment of it): naming unknown chequebooks costs no memory.
+    if (book.held !== undefined || book.charged !== 0n) this.#books.set(chequebook, book);
     return book;
   }
 
