@@ -90,20 +90,36 @@ interface Admitted {
 const shared = new WeakMap<ChequeStore, Map<string, SharedState>>();
 
 /**
- * Per charge ledger (its {@link chargeLedgerScope}), the beneficiary whose charges it keeps, for as long as the
- * process runs (its rows outlive the accounts).
+ * Per charge ledger (its {@link chargeLedgerScope}), the beneficiary and chain whose charges it keeps, for as long
+ * as the process runs (its rows outlive the accounts).
  */
 const ledgerPayees = new WeakMap<object, string>();
 
-function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger): SharedState {
+/**
+ * Per cheque store, per beneficiary, the chain its accounts take cheques on, for as long as the process runs: the
+ * store keeps one cheque per (chequebook, beneficiary) without its chain, and a chequebook may have the same address
+ * on two chains, so a cheque of one chain would replace the other's the server served on.
+ */
+const storeChains = new WeakMap<ChequeStore, Map<string, bigint>>();
+
+function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger, chainId: bigint): SharedState {
   const key = beneficiary.toLowerCase();
+  let chains = storeChains.get(store);
+  if (chains === undefined) storeChains.set(store, (chains = new Map()));
+  const chain = chains.get(key);
+  if (chain !== undefined && chain !== chainId) {
+    throw new ChequeError("INVALID_ARGUMENT", `this cheque store takes ${beneficiary}'s cheques on chain ${chain}: it keeps one cheque per chequebook without its chain, so a cheque of chain ${chainId} could replace one of chain ${chain}; use a store (or a beneficiary) per chain`, {
+      details: { beneficiary, chainId, storeChainId: chain },
+    });
+  }
   const scope = chargeLedgerScope(ledger);
   const payee = ledgerPayees.get(scope);
-  if (payee !== undefined && payee !== key) {
+  const account = `${key} on chain ${chainId}`;
+  if (payee !== undefined && payee !== account) {
     throw new ChequeError(
       "INVALID_ARGUMENT",
-      `this charge ledger keeps the charges of ${payee}: its totals and used cheque values are per chequebook, so another beneficiary's would count as that one's (refused or charged twice); give each beneficiary a ledger of its own`,
-      { details: { beneficiary, ledgerBeneficiary: payee } },
+      `this charge ledger keeps the charges of ${payee}: its totals and used cheque values are per chequebook, so another beneficiary's (or chain's) would count as that one's (refused or charged twice); give each beneficiary and chain a ledger of its own`,
+      { details: { beneficiary, chainId, ledgerAccount: payee } },
     );
   }
   let byPayee = shared.get(store);
@@ -116,7 +132,8 @@ function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeL
     throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
   }
   state.users++;
-  ledgerPayees.set(scope, key);
+  ledgerPayees.set(scope, account);
+  chains.set(key, chainId);
   return state;
 }
 
@@ -165,7 +182,7 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#ledger = options.ledger;
     this.#replayWindow = options.replayWindow ?? 1024;
     this.network = eip155Network(options.verifier.chainId);
-    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger);
+    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger, options.verifier.chainId);
     this.#state = state;
     this.#mutex = state.mutex;
     this.#reserved = state.reserved;

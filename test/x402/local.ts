@@ -14,13 +14,13 @@ export const beneficiary = new Wallet("0x" + "22".repeat(32)).address;
 export const chequebook = getAddress("0x" + "c4".repeat(20));
 
 /** The issuer's key checked, cover not: every chequebook counts as solvent. */
-export function localVerifier(payee = beneficiary): ChequeVerifier {
+export function localVerifier(payee = beneficiary, chainId = CHAIN): ChequeVerifier {
   const checkSignature = (c: SignedCheque) => {
-    if (recoverChequeSigner({ cheque: c, chainId: CHAIN }) !== issuer.address) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
+    if (recoverChequeSigner({ cheque: c, chainId }) !== issuer.address) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
     return Promise.resolve({ revocable: false });
   };
   return {
-    chainId: CHAIN,
+    chainId,
     beneficiary: payee,
     checkSignature,
     verify: async (cheque: unknown, options: { previous?: bigint }) => {
@@ -34,12 +34,12 @@ export function localVerifier(payee = beneficiary): ChequeVerifier {
 }
 
 /** A `cheque` requirement of `price` to `payee`. */
-export function requirementFor(price: bigint, payee = beneficiary): PaymentRequirements {
-  return { scheme: "cheque", network: eip155Network(CHAIN), asset: "0x" + "70".repeat(20), amount: price.toString(), payTo: payee, maxTimeoutSeconds: 60, extra: {} };
+export function requirementFor(price: bigint, payee = beneficiary, chainId = CHAIN): PaymentRequirements {
+  return { scheme: "cheque", network: eip155Network(chainId), asset: "0x" + "70".repeat(20), amount: price.toString(), payTo: payee, maxTimeoutSeconds: 60, extra: {} };
 }
 
 /** A payment of the issuer's cheque of `value` to `payee`. */
-export async function paymentOf(value: bigint, requirements: PaymentRequirements, payee = beneficiary): Promise<PaymentPayload> {
-  const c = await signCheque({ chequebook, beneficiary: payee, cumulativePayout: value, signer: issuer, chainId: CHAIN });
-  return { x402Version: 2, accepted: requirements, payload: { cheque: { ...chequeToJson(c) }, chainId: CHAIN.toString() } };
+export async function paymentOf(value: bigint, requirements: PaymentRequirements, payee = beneficiary, chainId = CHAIN): Promise<PaymentPayload> {
+  const c = await signCheque({ chequebook, beneficiary: payee, cumulativePayout: value, signer: issuer, chainId });
+  return { x402Version: 2, accepted: requirements, payload: { cheque: { ...chequeToJson(c) }, chainId: chainId.toString() } };
 }
