@@ -13,7 +13,7 @@ import express from "express";
 import { paymentMiddleware } from "@x402/express";
 
 import { ChequeVerifier, SqliteChequeStore } from "../../sdk/index.js";
-import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer, writeHeadStatus } from "../../sdk/x402/index.js";
+import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer, expressPaymentGuard } from "../../sdk/x402/index.js";
 
 export interface ExampleServerOptions {
   provider: Provider;
@@ -39,8 +39,8 @@ export async function startExampleServer(o: ExampleServerOptions): Promise<{ url
   const routes = { "GET /weather": { accepts }, "HEAD /weather": { accepts } };
 
   const app = express();
-  // writeHeadStatus: a status set with res.writeHead counts too when the middleware decides whether to charge.
-  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })), writeHeadStatus());
+  // expressPaymentGuard: a res.writeHead status counts, a handler failing after it wrote is not sent, a broken response is released.
+  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })), expressPaymentGuard());
   app.get("/weather", (req, res) => {
     // A failing call (here: an unknown city) is not charged; its cheque stays as the payer's credit.
     if (req.query.city === "atlantis") return void res.status(404).json({ error: "no such city" });
