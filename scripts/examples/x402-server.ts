@@ -13,7 +13,7 @@ import express from "express";
 import { paymentMiddleware } from "@x402/express";
 
 import { ChequeVerifier, SqliteChequeStore } from "../../sdk/index.js";
-import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer } from "../../sdk/x402/index.js";
+import { ChequeAccounts, SqliteChargeLedger, chequeResourceServer, expressPaymentGuard } from "../../sdk/x402/index.js";
 
 export interface ExampleServerOptions {
   provider: Provider;
@@ -34,10 +34,13 @@ export async function startExampleServer(o: ExampleServerOptions): Promise<{ url
   const ledger = await SqliteChargeLedger.beside(store);
   const verifier = new ChequeVerifier({ provider: o.provider, chainId: o.chainId, beneficiary: o.payee, trustedFactories: [o.factory], token: o.token, store, solvency: { cacheMs: 60_000 } });
   const accounts = new ChequeAccounts({ verifier, store, ledger });
-  const routes = { "GET /weather": { accepts: { scheme: "cheque", network: accounts.network, payTo: o.payee, price: o.price.toString() } } };
+  const accepts = { scheme: "cheque", network: accounts.network, payTo: o.payee, price: o.price.toString() };
+  // Express runs a GET handler for HEAD too: HEAD is priced like GET, else it would run the handler free.
+  const routes = { "GET /weather": { accepts }, "HEAD /weather": { accepts } };
 
   const app = express();
-  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })));
+  // expressPaymentGuard: a res.writeHead status counts, a handler failing after it wrote is not sent, a broken response is released.
+  app.use(paymentMiddleware(routes, chequeResourceServer({ accounts, token: o.token, trustedFactories: [o.factory] })), expressPaymentGuard());
   app.get("/weather", (req, res) => {
     // A failing call (here: an unknown city) is not charged; its cheque stays as the payer's credit.
     if (req.query.city === "atlantis") return void res.status(404).json({ error: "no such city" });

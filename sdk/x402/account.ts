@@ -27,10 +27,11 @@ import type { ChequeVerifier } from "../beneficiary/verify.js";
 import type { SignedCheque } from "../cheque/cheque.js";
 import { chequeToJson } from "../cheque/wire.js";
 import { ChequeError } from "../errors.js";
-import { KeyedMutex } from "../mutex.js";
+import type { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import type { ChargeLedger } from "./ledger.js";
 import { ChequePaymentRefused, priceOf, readChequePayload, refusalOf } from "./payload.js";
+import { releaseSharedState, sharedStateFor, type Admitted, type Book, type SharedState, type Window } from "./shared-state.js";
 import { CHEQUE_SCHEME, X402_VERSION, eip155Network, type ChequeResync, type ChequeSettlementExtra } from "./types.js";
 
 /** Options of a {@link ChequeAccounts}. */
@@ -43,68 +44,6 @@ export interface ChequeAccountsOptions {
   ledger: ChargeLedger;
   /** How many cheque values below the best one are remembered per chequebook to refuse replays. Default 1,024. */
   replayWindow?: number;
-}
-
-interface Window {
-  /** Every cheque at or below it is refused as replayed. */
-  floor: bigint;
-  /** Cheques above the floor already used. */
-  seen: Set<bigint>;
-}
-
-/** What accounts must share when they front one cheque store for one beneficiary (see {@link ChequeAccounts}). */
-interface SharedState {
-  /** How many open accounts use it; it is forgotten when the last one closes. */
-  users: number;
-  ledger: ChargeLedger;
-  mutex: KeyedMutex;
-  reserved: Map<string, bigint>;
-  windows: Map<string, Window>;
-  paidOut: Map<string, bigint>;
-  books: Map<string, Book>;
-  /** Per chequebook, the last write queued (kept after a failure dropped the book, to wait for it before reading). */
-  writes: Map<string, Promise<void>>;
-  /** Per admitted payment (`chequebook:value`), the writes it depends on, waited for before it is charged. */
-  admitted: Map<string, Promise<void>>;
-}
-
-/**
- * A payer's account as this process sees it: the best cheque (H) and the total charged (K), each including writes
- * queued and not yet committed, and the last of those writes. Changed only under the chequebook's lock; a request
- * is answered only after `last` committed. If a write fails, the book is dropped and read again from the store and
- * the ledger once every write queued for it has settled.
- */
-interface Book {
-  held: SignedCheque | undefined;
-  charged: bigint;
-  last: Promise<void>;
-}
-
-/** Per cheque store, per beneficiary (lowercase): the state every account on them shares. */
-const shared = new WeakMap<ChequeStore, Map<string, SharedState>>();
-
-function sharedStateFor(store: ChequeStore, beneficiary: string, ledger: ChargeLedger): SharedState {
-  let byPayee = shared.get(store);
-  if (byPayee === undefined) shared.set(store, (byPayee = new Map()));
-  const key = beneficiary.toLowerCase();
-  let state = byPayee.get(key);
-  if (state === undefined) {
-    state = { users: 0, ledger, mutex: new KeyedMutex(), reserved: new Map(), windows: new Map(), paidOut: new Map(), books: new Map(), writes: new Map(), admitted: new Map() };
-    byPayee.set(key, state);
-  } else if (state.ledger !== ledger) {
-    throw new ChequeError("INVALID_ARGUMENT", "another ChequeAccounts uses this cheque store for this beneficiary with another charge ledger: what one charges the other would serve again");
-  }
-  state.users++;
-  return state;
-}
-
-function releaseSharedState(store: ChequeStore, beneficiary: string): void {
-  const byPayee = shared.get(store);
-  const key = beneficiary.toLowerCase();
-  const state = byPayee?.get(key);
-  if (state === undefined || --state.users > 0) return;
-  byPayee!.delete(key);
-  if (byPayee!.size === 0) shared.delete(store);
 }
 
 /**
@@ -127,7 +66,8 @@ export class ChequeAccounts implements FacilitatorClient {
   readonly #paidOut: Map<string, bigint>;
   readonly #books: Map<string, Book>;
   readonly #writes: Map<string, Promise<void>>;
-  readonly #admitted: Map<string, Promise<void>>;
+  readonly #admitted: Map<string, Admitted>;
+  readonly #state: SharedState;
   #closed = false;
 
   /**
@@ -142,7 +82,8 @@ export class ChequeAccounts implements FacilitatorClient {
     this.#ledger = options.ledger;
     this.#replayWindow = options.replayWindow ?? 1024;
     this.network = eip155Network(options.verifier.chainId);
-    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger);
+    const state = sharedStateFor(options.store, options.verifier.beneficiary, options.ledger, options.verifier.chainId);
+    this.#state = state;
     this.#mutex = state.mutex;
     this.#reserved = state.reserved;
     this.#windows = state.windows;
@@ -154,12 +95,23 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /**
    * Stops sharing this account's in-memory state (reservations, replay windows) with accounts built later on the same
-   * store, as a process exit would; requests in flight finish against it. Call it when the server stops. Idempotent.
+   * store, as a process exit would, once the payments admitted before are charged or released: they finish against
+   * it, and until then accounts built on the store share it (else they would serve the credit those reserved again).
+   * Call it when the server stops. Idempotent.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    releaseSharedState(this.#store, this.#verifier.beneficiary);
+    this.#unhold();
+  }
+
+  /** A payment being admitted, or admitted and not yet charged or released, keeps the shared state (see `close`). */
+  #hold(): void {
+    this.#state.users++;
+  }
+
+  #unhold(): void {
+    releaseSharedState(this.#store, this.#verifier.beneficiary, this.#state);
   }
 
   /** Our address: the payee announced in requirements. */
@@ -173,42 +125,63 @@ export class ChequeAccounts implements FacilitatorClient {
    * nothing was credited.
    */
   async verify(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<VerifyResponse> {
+    this.#hold(); // until it is refused, or charged or released
     try {
+      // Closed accounts serve only what they admitted before: accounts built since read the payer's book afresh.
+      if (this.#closed) throw new ChequeError("INVALID_ARGUMENT", "these accounts are closed: they admit no payment");
       const price = priceOf(requirements);
       this.#checkRequirements(requirements);
       const { cheque, chainId } = readChequePayload(paymentPayload.payload);
       const { durable } = await this.#mutex.run(cheque.chequebook, () => this.#admit(cheque, chainId, price));
       // The cheque commits while the handler runs (with the other writes of the turn); settle waits for it.
-      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, durable);
+      this.#admitted.set(`${cheque.chequebook}:${cheque.cumulativePayout}`, { price, durable });
       return { isValid: true, payer: cheque.chequebook };
     } catch (error) {
+      this.#unhold();
       const { code, message } = refusalOf(error);
       return { isValid: false, invalidReason: code, invalidMessage: message };
     }
   }
 
   /**
-   * Charges an admitted payment (the handler succeeded): moves its price from reserved to charged, and resolves once
-   * that is durable (committed with the other writes of the same turn).
+   * Charges an admitted payment (the handler succeeded), once: frees its reservation and charges the requirement's
+   * amount (the price, or less when the server settles for less), and resolves once that is durable (committed with
+   * the other writes of the same turn).
+   *
+   * @throws ChequeError INVALID_ARGUMENT if no admitted payment of this cheque waits (charged or released already,
+   *   never verified), or the amount is not a price or above what was reserved (then it is released); STORE_FAILURE.
    */
   async settle(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<SettleResponse> {
-    const price = priceOf(requirements);
     const { cheque } = readChequePayload(paymentPayload.payload);
     const book = cheque.chequebook;
     const key = `${book}:${cheque.cumulativePayout}`;
-    const depends = this.#admitted.get(key);
+    const admitted = this.#admitted.get(key);
+    if (admitted === undefined) {
+      throw new ChequeError("INVALID_ARGUMENT", `no admitted payment of the cheque (${cheque.cumulativePayout}) waits to be charged: charged or released already, or never verified`);
+    }
     this.#admitted.delete(key);
     try {
-      await depends; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
+      return await this.#charge(book, cheque.cumulativePayout, admitted, requirements);
+    } finally {
+      this.#unhold(); // its charge settled (durable or failed): accounts built later read it from the ledger
+    }
+  }
+
+  async #charge(book: string, value: bigint, admitted: Admitted, requirements: PaymentRequirements): Promise<SettleResponse> {
+    let price: bigint;
+    try {
+      price = priceOf(requirements);
+      if (price > admitted.price) throw new ChequeError("INVALID_ARGUMENT", `the settlement asks ${price}, above the ${admitted.price} the payment reserved: nothing is charged`);
+      await admitted.durable; // the cheque (or the credit) this request was admitted on is durable, or nothing is charged
     } catch (error) {
-      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, price)));
+      await this.#mutex.run(book, () => Promise.resolve(this.#unreserve(book, admitted.price)));
       throw error;
     }
     const { durable, extra } = await this.#mutex.run(book, async () => {
       const account = await this.#book(book);
-      this.#unreserve(book, price);
+      this.#unreserve(book, admitted.price);
       account.charged += price;
-      const written = this.#write(book, account, this.#ledger.charge(book, price, { value: cheque.cumulativePayout, keep: this.#replayWindow }));
+      const written = this.#write(book, account, this.#ledger.charge(book, price, { value, keep: this.#replayWindow }));
       const held = account.held?.cumulativePayout ?? 0n;
       const paidOut = this.#paidOut.get(book) ?? 0n;
       const extra: ChequeSettlementExtra = {
@@ -224,12 +197,18 @@ export class ChequeAccounts implements FacilitatorClient {
     return { success: true, transaction: "", network: this.network, payer: book, amount: price.toString(), extra: { ...extra } };
   }
 
-  /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. */
-  async release(paymentPayload: PaymentPayload, requirements: PaymentRequirements): Promise<void> {
-    const price = priceOf(requirements);
+  /** Frees the reservation of an admitted payment whose handler failed: nothing is charged. Once per payment. */
+  async release(paymentPayload: PaymentPayload, _requirements: PaymentRequirements): Promise<void> {
     const { cheque } = readChequePayload(paymentPayload.payload);
-    this.#admitted.delete(`${cheque.chequebook}:${cheque.cumulativePayout}`);
-    await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, price)));
+    const key = `${cheque.chequebook}:${cheque.cumulativePayout}`;
+    const admitted = this.#admitted.get(key);
+    if (admitted === undefined) return; // charged or released already: freeing it again would free another's
+    this.#admitted.delete(key);
+    try {
+      await this.#mutex.run(cheque.chequebook, () => Promise.resolve(this.#unreserve(cheque.chequebook, admitted.price)));
+    } finally {
+      this.#unhold();
+    }
   }
 
   /** The kinds this local facilitator handles: the `cheque` scheme on our chain. */
@@ -301,6 +280,8 @@ export class ChequeAccounts implements FacilitatorClient {
     }
     if (value > held) {
       const verified = await this.#verifier.verify(cheque, { previous: held, chainId });
+      // A new payer's book is kept from its first admitted payment (no write of it is pending: we hold its lock).
+      if (!this.#books.has(book)) this.#books.set(book, account);
       this.#paidOut.set(book, verified.cover.paidOut);
       account.held = verified.cheque;
       this.#write(book, account, this.#store.putReceived(verified.cheque));
@@ -314,15 +295,16 @@ export class ChequeAccounts implements FacilitatorClient {
 
   /**
    * The book of `chequebook` (under its lock): from memory, or read from the store and the ledger once every write
-   * queued for it has settled.
+   * queued for it has settled (and kept only if it holds or charged something).
    */
   async #book(chequebook: string): Promise<Book> {
     const known = this.#books.get(chequebook);
     if (known !== undefined) return known;
-    await this.#writes.get(chequebook)?.catch(() => undefined);
+    await this.#writes.get(chequebook); // every write queued for it has settled (it never fails)
     const [received, charged] = await Promise.all([this.#store.getReceived(chequebook, this.beneficiary), this.#ledger.charged(chequebook)]);
     const book: Book = { held: received?.cheque, charged, last: Promise.resolve() };
-    this.#books.set(chequebook, book);
+    // Kept once we hold or charged something of it (or admit a payment of it): naming unknown chequebooks costs no memory.
+    if (book.held !== undefined || book.charged !== 0n) this.#books.set(chequebook, book);
     return book;
   }
 
@@ -344,9 +326,11 @@ export class ChequeAccounts implements FacilitatorClient {
     last.catch(() => undefined); // awaited by the requests admitted against the book; a failure is their refusal
     own.catch(() => undefined);
     book.last = last;
-    this.#writes.set(chequebook, last);
-    const forget = () => void (this.#writes.get(chequebook) === last && this.#writes.delete(chequebook));
-    last.then(forget, forget);
+    // `last` fails at the first failure, while later writes may still commit: a book is read again only once every
+    // write queued for the chequebook has settled, else it would miss a charge that commits after the read.
+    const all = Promise.allSettled([this.#writes.get(chequebook), own]).then(() => undefined);
+    this.#writes.set(chequebook, all);
+    void all.then(() => void (this.#writes.get(chequebook) === all && this.#writes.delete(chequebook)));
     return own;
   }
 

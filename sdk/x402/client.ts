@@ -92,9 +92,15 @@ export function chainSignatureCheck(args: { provider: Provider; gasLimit?: bigin
 
 const keyCheck: ChequeSignatureCheck = ({ cheque, chainId, issuer }) => Promise.resolve(recoverChequeSigner({ cheque, chainId }).toLowerCase() === issuer.toLowerCase());
 
+/** The amount a settlement says was charged (a decimal string), or undefined when it says none we can read. */
+function settledAmount(amount: unknown): bigint | undefined {
+  return typeof amount === "string" && /^[0-9]{1,78}$/.test(amount) ? BigInt(amount) : undefined;
+}
+
 /**
  * What this client knows of its account with one payee: the last cheque signed (L), what it counts as charged (C:
- * L when first read, plus the price of every request answered as paid since), and the requests in flight (F: sent,
+ * L when first read, plus, for every request answered as paid since, what the settlement says it charged, at most
+ * its price), and the requests in flight (F: sent,
  * no answer yet; a request that never gets one stays counted). The next cheque is max(L + 1, C + F + price): it
  * spends the credit of requests that failed (L - C - F) before adding to it.
  */
@@ -103,7 +109,7 @@ interface PayeeAccount {
   charged: bigint;
   inFlight: Map<bigint, bigint>;
   flying: bigint;
-  /** The last write of the store for this payee; a cheque leaves only after it committed. */
+  /** The last write of the store for this payee, settled (it never fails); a cheque leaves after it and its own commit. */
   written: Promise<void>;
 }
 
@@ -120,7 +126,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
   readonly schemeHooks: SchemeClientHooks = {
     onPaymentResponse: async (ctx) => {
       const sent = this.#sentValue(ctx.paymentPayload.payload, ctx.requirements);
-      if (sent !== undefined) await this.#answered(sent.payee, sent.value, ctx.settleResponse?.success === true);
+      if (sent !== undefined) await this.#answered(sent.payee, sent.value, ctx.settleResponse?.success === true ? settledAmount(ctx.settleResponse.amount) : 0n);
       const error = ctx.paymentRequired?.error;
       if (ctx.settleResponse !== undefined || error === undefined || !RESYNC_ERRORS.includes(error)) return;
       const offered = ctx.paymentRequired?.accepts.find((r) => r.scheme === CHEQUE_SCHEME && r.network === this.network && r.extra.resync !== undefined);
@@ -176,19 +182,24 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
       const cheque = await this.#sign(message);
       // Committed before it leaves; the commit is waited for outside the lock, so concurrent payments share it.
       const own = this.#o.store.putIssued(cheque);
-      account.written = Promise.all([account.written, own]).then(() => undefined);
-      account.written.catch(() => undefined);
+      own.catch(() => undefined); // its failure is this payment's, seen through `durable`
+      // It leaves once the earlier writes settled and its own committed: an earlier failure refused that payment only.
+      const durable = account.written.then(() => own);
+      account.written = durable.then(
+        () => undefined,
+        () => undefined,
+      );
       account.last = next;
       account.inFlight.set(next, price);
       account.flying += price;
       this.#spent.push({ at: (this.#o.now ?? Date.now)(), amount: added });
-      return { cheque, durable: account.written };
+      return { cheque, durable };
     });
     try {
       await durable;
     } catch (error) {
       // Never sent: its price is no longer in flight (the value signed stays as credit the next cheque spends).
-      await this.#answered(payee, cheque.cumulativePayout, false);
+      await this.#answered(payee, cheque.cumulativePayout, 0n);
       throw error;
     }
     const payload: ChequePayload = { cheque: chequeToJson(cheque), chainId: this.#o.chainId.toString() };
@@ -225,15 +236,18 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     return account;
   }
 
-  /** The answer to the payment of `value` to `payee` came: charged (answered as paid) or not. */
-  async #answered(payee: string, value: bigint, charged: boolean): Promise<void> {
+  /**
+   * The answer to the payment of `value` to `payee` came: `charged` is what the server says it charged (0 if it did
+   * not), counted up to the request's price; the price when it does not say.
+   */
+  async #answered(payee: string, value: bigint, charged: bigint | undefined): Promise<void> {
     await this.#mutex.run(this.#chequebook, async () => {
       const account = await this.#account(payee);
       const price = account.inFlight.get(value);
       if (price === undefined) return; // not ours, or answered already
       account.inFlight.delete(value);
       account.flying -= price;
-      if (charged) account.charged += price;
+      account.charged += charged === undefined || charged > price ? price : charged;
     });
   }
 
@@ -260,7 +274,7 @@ export class ChequeSchemeClient implements SchemeNetworkClient {
     const charged = typeof (resync as { charged?: unknown }).charged === "string" && /^[0-9]{1,78}$/.test((resync as { charged: string }).charged) ? BigInt((resync as { charged: string }).charged) : cheque.cumulativePayout;
     return this.#mutex.run(this.#chequebook, async () => {
       const account = await this.#account(payee);
-      await account.written.catch(() => undefined);
+      await account.written;
       const last = (await this.#o.store.getIssued(this.#chequebook, payee))?.cheque.cumulativePayout ?? 0n;
       if (cheque.cumulativePayout <= last || cheque.cumulativePayout <= account.last) return false;
       await this.#o.store.putIssued(cheque);

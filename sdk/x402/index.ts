@@ -4,6 +4,8 @@
  */
 export * from "./account.js";
 export * from "./client.js";
+export * from "./express.js";
+export * from "./hono.js";
 export * from "./facilitator.js";
 export * from "./ledger.js";
 export * from "./node-http.js";

@@ -71,6 +71,19 @@ export class MemoryChargeLedger implements ChargeLedger {
   }
 }
 
+/** What a ledger's rows live in, when other ledger objects share them: the store a ledger beside it writes to. */
+const scopes = new WeakMap<ChargeLedger, object>();
+
+/**
+ * The identity of the rows `ledger` writes: the cheque store for ledgers beside one (two of them share their
+ * tables), else the ledger itself. Its totals are per chequebook, so one scope serves one beneficiary.
+ *
+ * @internal used by {@link ChequeAccounts} to refuse two beneficiaries on one ledger.
+ */
+export function chargeLedgerScope(ledger: ChargeLedger): object {
+  return scopes.get(ledger) ?? ledger;
+}
+
 /** A uint256 as 78 digits, so that SQLite orders the text as the number. */
 const padded = (v: bigint) => v.toString().padStart(78, "0");
 
@@ -165,7 +178,9 @@ export class SqliteChargeLedger implements ChargeLedger {
     } catch (cause) {
       throw new ChequeError("STORE_FAILURE", `cannot create the charge ledger in ${store.path}`, { cause, details: { path: store.path } });
     }
-    return new SqliteChargeLedger({ write: (w) => store.writeBeside(w), read: (w) => store.readBeside(w), close: () => Promise.resolve() });
+    const ledger = new SqliteChargeLedger({ write: (w) => store.writeBeside(w), read: (w) => store.readBeside(w), close: () => Promise.resolve() });
+    scopes.set(ledger, store);
+    return ledger;
   }
 
   charged(chequebook: string): Promise<bigint> {

@@ -2,14 +2,15 @@
  * A paywall for Node's `http` server on `@x402/core`'s HTTP resource server: 402 with PAYMENT-REQUIRED for an
  * unpaid request, the handler run for a verified one, and PAYMENT-RESPONSE once it succeeded and was charged.
  * The handler returns its response instead of writing it, so that nothing is sent (or charged) before it is known
- * to have succeeded: a status of 400 or more, or a throw, releases the payment.
+ * to have succeeded: a status of 400 or more, a throw, or a response Node cannot send (an invalid header or status)
+ * releases the payment.
  *
  * The paid handler runs only for a request that matched a priced route (method and path) and was verified. A
  * request no route prices (another method, such as `POST` on a `GET` route, or another path) gets a 404, unless an
  * `unpaid` handler is given: handlers commonly ignore the request line, and running the paid one for it would
  * serve the resource for free.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from "node:http";
 
 import { x402HTTPResourceServer, type HTTPAdapter, type HTTPResponseInstructions, type RoutesConfig, type x402ResourceServer } from "@x402/core/server";
 
@@ -37,6 +38,24 @@ function adapterFor(req: IncomingMessage): HTTPAdapter {
     getAcceptHeader: () => header("accept") ?? "",
     getUserAgent: () => header("user-agent") ?? "",
   };
+}
+
+/**
+ * Whether Node can send `r` as it is: a status in 100..999, header names and values Node accepts, a string or bytes
+ * as body. Checked before the charge: a response that fails only once sent would be charged and answered as a 500.
+ */
+function sendable(r: PaidResponse): boolean {
+  if (!Number.isInteger(r.status) || r.status < 100 || r.status > 999) return false;
+  if (r.body !== undefined && typeof r.body !== "string" && !(r.body instanceof Uint8Array)) return false;
+  try {
+    for (const [name, value] of Object.entries(r.headers ?? {})) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function send(res: ServerResponse, r: HTTPResponseInstructions | PaidResponse, extra: Record<string, string> = {}): void {
@@ -72,6 +91,10 @@ export function chequePaywall(args: { server: x402ResourceServer; routes: Routes
     } catch (error) {
       await result.cancellationDispatcher.cancel({ reason: "handler_threw", error });
       return send(res, { status: 500, body: "handler failed; nothing was charged" });
+    }
+    if (!sendable(response)) {
+      await result.cancellationDispatcher.cancel({ reason: "handler_failed", responseStatus: 500 });
+      return send(res, { status: 500, body: "the handler's response cannot be sent; nothing was charged" });
     }
     if (response.status >= 400) {
       await result.cancellationDispatcher.cancel({ reason: "handler_failed", responseStatus: response.status });

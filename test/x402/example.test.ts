@@ -32,6 +32,8 @@ describe("x402 example server and client", function () {
       expect(account.charged).to.equal(4n * price);
       expect(account.held, "the failed call's credit was spent").to.equal(4n * price);
       expect((await scheme.position(f.beneficiary.address)).last).to.equal(4n * price);
+      // Express (and Hono) answer HEAD with the GET handler: an unpriced HEAD would run it free, headers and all.
+      expect((await fetch(server.url, { method: "HEAD" })).status, "HEAD is priced as GET").to.equal(402);
     } finally {
       await server.stop();
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 /**
  * The `cheque` scheme behind the official x402 middleware for Express (`@x402/express`) and Hono (`@x402/hono`):
- * `paymentMiddleware(routes, chequeResourceServer(...))`, over real HTTP on 127.0.0.1, paid through `@x402/fetch`.
+ * `paymentMiddleware(routes, chequeResourceServer(...))` with our guard after it, over real HTTP on 127.0.0.1, paid
+ * through `@x402/fetch`.
  * The property, for any sequence of handler outcomes (fast-check): a request is charged only when its handler
  * succeeded (a status below 400); a handler that answers 4xx or 5xx, or throws, is not charged, and its cheque stays
  * as credit that the client's next request spends (no request is ever refused for want of payment).
@@ -18,7 +19,7 @@ import { paymentMiddleware as honoPaymentMiddleware } from "@x402/hono";
 import { decodePaymentResponseHeader, wrapFetchWithPayment } from "@x402/fetch";
 
 import { MemoryChequeStore } from "../../sdk/index.js";
-import { ChequeAccounts, ChequeSchemeClient, MemoryChargeLedger, chequeResourceServer, chequeX402Client } from "../../sdk/x402/index.js";
+import { ChequeAccounts, ChequeSchemeClient, MemoryChargeLedger, chequeResourceServer, chequeX402Client, expressPaymentGuard, honoPaymentGuard } from "../../sdk/x402/index.js";
 import { sdkFixture, verifierFor, type SdkFixture } from "../sdk/helpers.js";
 import { networkHelpers } from "../helpers/setup.js";
 import { PRICE } from "./helpers.js";
@@ -62,7 +63,7 @@ async function start(f: SdkFixture, kind: "express" | "hono", next: Outcome[]) {
   let listener: (req: IncomingMessage, res: ServerResponse) => void;
   if (kind === "express") {
     const app = express();
-    app.use(expressPaymentMiddleware(routes, server));
+    app.use(expressPaymentMiddleware(routes, server), expressPaymentGuard());
     app.get("/data", async (_req, res) => {
       const o = next.shift()!;
       if (o === "throw") throw new Error("boom");
@@ -73,7 +74,7 @@ async function start(f: SdkFixture, kind: "express" | "hono", next: Outcome[]) {
     listener = app;
   } else {
     const app = new Hono();
-    app.use(honoPaymentMiddleware(routes, server));
+    app.use(honoPaymentMiddleware(routes, server), honoPaymentGuard());
     app.get("/data", (c) => {
       const o = next.shift()!;
       if (o === "throw") throw new Error("boom");
