@@ -3,7 +3,7 @@ import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { circuitRelayServer, circuitRelayTransport } from "@libp2p/circuit-relay-v2";
 import { identify } from "@libp2p/identify";
-import type { Libp2p, PeerId, Transport } from "@libp2p/interface";
+import type { Libp2p, PeerId } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
@@ -50,8 +50,7 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
   const relayed = options.relay !== undefined;
   const listen = ["/ip4/127.0.0.1/tcp/0"];
   if (options.relay?.via !== undefined) listen.push(`${options.relay.via.toString()}/p2p-circuit`);
-  const transports: ((components: never) => Transport)[] = [tcp()];
-  if (relayed) transports.push(circuitRelayTransport());
+  const transports = relayed ? [tcp(), circuitRelayTransport()] : [tcp()];
   const node: SwapNode = await createLibp2p({
     addresses: { listen },
     transports,

@@ -35,6 +35,12 @@ function directAddress(node: Libp2p): Multiaddr {
   return node.getMultiaddrs().find((a) => !a.toString().includes("/p2p-circuit"))!;
 }
 
+/** Resolves once both nodes accepted each other's `n`th handshake (one per link: a carrier change makes a new one). */
+async function handshaken(a: SwapNode, b: SwapNode, n = 1): Promise<void> {
+  const of = (x: SwapNode, y: SwapNode) => logOf(x).waitFor((e) => e.event === "handshake" && e.peer === y.peerId.toString(), n);
+  await Promise.all([of(a, b), of(b, a)]);
+}
+
 /** Credited mock payments of `node` (cheques received and credited, re-sends excluded). */
 function credited(node: SwapNode): number {
   return logOf(node).seen.filter((e) => e.event === "cheque_received").length;
@@ -52,32 +58,32 @@ async function failure(p: Promise<unknown>): Promise<string> {
 }
 
 /**
- * A memory ledger that can hold back the write crediting the next mock payment received (the receiver has
- * credited it in memory, its answer is not sent yet): `held` resolves when it does, `release()` lets it through.
+ * A memory ledger that can hold back the write crediting the next mock payment received from `peer` (the receiver
+ * has credited it in memory, its answer is not sent yet): `held` resolves when it does, `release()` lets it through.
  */
-function holdingLedger(): LedgerStore & { hold(): { held: Promise<void>; release(): void } } {
+function holdingLedger(): LedgerStore & { hold(peer: string): { held: Promise<void>; release(): void } } {
   const inner = new MemoryLedgerStore();
-  let gate: { date: number | undefined; arrived: () => void; open: Promise<void> } | undefined;
+  let gate: { peer: string; date: number | undefined; arrived: () => void; open: Promise<void> } | undefined;
   return {
     loadAll: () => inner.loadAll(),
     load: (peer) => inner.load(peer),
     close: () => inner.close(),
     async save(l: PeerLedger) {
       const g = gate;
-      if (g !== undefined && l.lastMockReceived !== undefined && l.lastMockReceived.date !== g.date) {
+      if (g !== undefined && l.peer === g.peer && l.lastMockReceived !== undefined && l.lastMockReceived.date !== g.date) {
         gate = undefined;
         g.arrived();
         await g.open;
       }
       return inner.save(structuredClone(l));
     },
-    hold() {
+    hold(peer) {
       let arrived!: () => void;
       let release!: () => void;
       const held = new Promise<void>((r) => (arrived = r));
       const open = new Promise<void>((r) => (release = r));
-      void inner.loadAll().then((all) => {
-        gate = { date: all[0]?.lastMockReceived?.date, arrived, open };
+      void inner.load(peer).then((l) => {
+        gate = { peer, date: l?.lastMockReceived?.date, arrived, open };
       });
       return { held, release };
     },
@@ -87,7 +93,10 @@ function holdingLedger(): LedgerStore & { hold(): { held: Promise<void>; release
 describe("SWAP over libp2p: a real circuit relay", function () {
   this.timeout(60_000);
   let nodes: Libp2p[] = [];
+  let releases: (() => void)[] = [];
   afterEach(async function () {
+    for (const r of releases) r();
+    releases = [];
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];
   });
@@ -114,7 +123,7 @@ describe("SWAP over libp2p: a real circuit relay", function () {
     // The hole punch: a direct connection. SWAP links over it, and only over it.
     const direct = await dialer.dial(directAddress(listener));
     expect(direct.limits).to.equal(undefined);
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await handshaken(dialer, listener);
     for (let i = 0; i < 30; i++) await exchange(dialer, listener, 7);
     await settled(dialer, listener);
     expect(dialer.services.swap.accounting.balance(listener.peerId.toString())).to.equal(-listener.services.swap.accounting.balance(dialer.peerId.toString()));
@@ -136,19 +145,25 @@ describe("SWAP over libp2p: a real circuit relay", function () {
     expect(credited(listener)).to.equal(accepted);
   }
 
-  /** Consumes 7 messages at a time until the listener holds a payment back (at most 13 times: 91 < threshold). */
-  async function untilHeld(dialer: SwapNode, listener: SwapNode, held: Promise<void>): Promise<void> {
-    let isHeld = false;
-    void held.then(() => (isHeld = true));
-    for (let i = 0; i < 13 && !isHeld; i++) await exchange(dialer, listener, 7);
-    await held;
+  /**
+   * Consumes 7 messages at a time until the listener holds a payment back (at most 13 times: 91 < threshold).
+   * Resolves with the exchange under way then: the listener's bookings wait behind the held write, so it ends only
+   * after the release.
+   */
+  async function untilHeld(dialer: SwapNode, listener: SwapNode, held: Promise<void>): Promise<{ pending: Promise<void> }> {
+    for (let i = 0; i < 13; i++) {
+      const step = exchange(dialer, listener, 7);
+      step.catch(() => undefined);
+      if ((await Promise.race([step.then(() => false), held.then(() => true)])) === true) return { pending: step.catch(() => undefined) };
+    }
+    throw new Error("no payment was held");
   }
 
   const allowed: NodeOptions = { service: { runOnLimitedConnection: true } };
 
   it("with runOnLimitedConnection the mock phase runs across the relay, and moves to a direct connection once there is one", async function () {
     const { listener, dialer, connection } = await relayed(undefined, allowed);
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await handshaken(dialer, listener);
     for (let i = 0; i < 30; i++) await exchange(dialer, listener, 7);
     await mirrored(dialer, listener);
     expect(credited(listener)).to.be.greaterThan(0);
@@ -159,7 +174,7 @@ describe("SWAP over libp2p: a real circuit relay", function () {
       logOf(dialer).waitFor((e) => e.event === "swap_carrier_changed"),
       logOf(listener).waitFor((e) => e.event === "swap_carrier_changed"),
     ]);
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await handshaken(dialer, listener, 2);
     const before = credited(listener);
     for (let i = 0; i < 30; i++) await exchange(dialer, listener, 7);
     await mirrored(dialer, listener);
@@ -182,30 +197,39 @@ describe("SWAP over libp2p: a real circuit relay", function () {
     }, { runOnLimitedConnection: true });
     const circuit = await circuitAddress(listener);
     const connection = await dialer.dial(circuit);
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await handshaken(dialer, listener);
     for (let i = 0; i < 20; i++) await exchange(dialer, listener, 7);
     await mirrored(dialer, listener);
 
     // The listener credits the next payment and is held before it answers; then host traffic uses up the relay's
     // data allowance, and the relay resets the connection.
-    const { held, release } = ledger.hold();
-    await untilHeld(dialer, listener, held);
+    const { held, release } = ledger.hold(dialer.peerId.toString());
+    releases.push(release);
+    const { pending } = await untilHeld(dialer, listener, held);
     const gone = Promise.all([waitDisconnected(dialer, listener.peerId), waitDisconnected(listener, dialer.peerId)]);
     const filler = await connection.newStream(FILLER, { runOnLimitedConnection: true });
     try {
-      for (let i = 0; i < 32; i++) if (!filler.send(new Uint8Array(1024))) await new Promise((r) => filler.addEventListener("drain", r, { once: true }));
+      for (let i = 0; i < 32 && filler.writeStatus === "writable"; i++) {
+        if (!filler.send(new Uint8Array(1024))) {
+          await new Promise((r) => {
+            filler.addEventListener("drain", r, { once: true });
+            filler.addEventListener("close", r, { once: true });
+          });
+        }
+      }
     } catch {
       // the relay reset the stream
     }
     await gone;
     expect(connection.status).to.not.equal("open");
     release();
-    expect(dialer.services.swap.accounting.peers()[0]!.paymentInFlight).to.not.equal(undefined);
+    await pending;
+    expect(dialer.services.swap.accounting.peers().find((p) => p.peer === listener.peerId.toString())!.paymentInFlight).to.be.a("bigint");
 
     // Through the relay again (a new circuit, a new allowance): the payment is re-sent and answered without credit.
     const again = await dialer.dial(circuit);
     expect(again.limits).to.not.equal(undefined);
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await handshaken(dialer, listener, 2);
     await logOf(listener).waitFor((e) => e.event === "duplicate_cheque_acknowledged");
     await mirrored(dialer, listener);
     expect(logOf(dialer).seen.filter((e) => e.event === "cheque_resent")).to.have.length(1);
@@ -221,9 +245,10 @@ describe("SWAP over libp2p: a real circuit relay", function () {
     const dialer = await swapNode({ ...allowed, relay: {} });
     nodes.push(listener, dialer);
     const connection = await dialer.dial(await circuitAddress(listener));
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
-    const { held, release } = ledger.hold();
-    await untilHeld(dialer, listener, held);
+    await handshaken(dialer, listener);
+    const { held, release } = ledger.hold(dialer.peerId.toString());
+    releases.push(release);
+    const { pending } = await untilHeld(dialer, listener, held);
 
     const direct = await dialer.dial(directAddress(listener));
     await Promise.all([
@@ -231,7 +256,8 @@ describe("SWAP over libp2p: a real circuit relay", function () {
       logOf(listener).waitFor((e) => e.event === "swap_carrier_changed"),
     ]);
     release();
-    await Promise.all([dialer.services.swap.ready(listener.peerId), listener.services.swap.ready(dialer.peerId)]);
+    await pending;
+    await handshaken(dialer, listener, 2);
     await mirrored(dialer, listener);
     for (let i = 0; i < 20; i++) await exchange(dialer, listener, 7);
     await mirrored(dialer, listener);
