@@ -182,16 +182,21 @@ export async function measureLibp2pOverhead(options: {
   rounds?: number;
   ms?: number;
   hard?: () => Promise<{ client: HardPhaseOptions; server: HardPhaseOptions; tokenPerUnit: bigint }>;
+  /** Skip the mock phase (profiling the hard phase alone); its figures are then NaN. */
+  hardOnly?: boolean;
 } = {}): Promise<Libp2pOverhead> {
   const n = options.rounds ?? 11;
   const ms = options.ms ?? 300;
-  const mock = await pair({ phase: "mock", ...TERMS });
-  let result: Libp2pOverhead;
-  try {
-    const r = await rounds(mock, ["paid", "serial"], n, ms);
-    result = { rounds: n, plainPerSec: r.plainPerSec, swap: r.figures.get("paid")!, serial: r.figures.get("serial")! };
-  } finally {
-    await mock.stop();
+  const none: FlowFigures = { perSec: NaN, overheadPercent: NaN, cpuOverheadPercent: NaN };
+  let result: Libp2pOverhead = { rounds: n, plainPerSec: NaN, swap: none, serial: none };
+  if (options.hardOnly !== true) {
+    const mock = await pair({ phase: "mock", ...TERMS });
+    try {
+      const r = await rounds(mock, ["paid", "serial"], n, ms);
+      result = { rounds: n, plainPerSec: r.plainPerSec, swap: r.figures.get("paid")!, serial: r.figures.get("serial")! };
+    } finally {
+      await mock.stop();
+    }
   }
   if (options.hard !== undefined) {
     const h = await options.hard();

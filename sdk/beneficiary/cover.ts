@@ -4,6 +4,7 @@
  */
 import type { Provider } from "ethers";
 
+import { readBlock } from "../chain/blocks.js";
 import { chequebookAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
 import type { CoverFigures } from "./solvency.js";
@@ -37,7 +38,7 @@ export async function readCover(args: {
 }): Promise<CoverSnapshot> {
   const { cached, provider } = args;
   if (cached !== undefined && args.now() - cached.at < args.maxAgeMs) return cached;
-  const block = await rpc("reading the latest block", () => provider.getBlock("latest"));
+  const block = await rpc("reading the latest block", () => readBlock(provider, "latest"));
   if (block === null || block.hash === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block");
   if (cached !== undefined && cached.block.hash === block.hash && cached.block.number === block.number) return cached;
   const book = chequebookAt(args.chequebook, provider);
@@ -54,7 +55,7 @@ export async function readCover(args: {
   args.defaultTimeouts.set(args.chequebook, defaultTimeout);
   const [hardDeposit, decreaseAmount, timeout, canBeDecreasedAt] = hardDeposits;
   // Named by the block only if its height still has that hash (a reorg meanwhile: the figures may be of another).
-  const again = await rpc("reading a block", () => provider.getBlock(block.number));
+  const again = await rpc("reading a block", () => readBlock(provider, block.number));
   const hash = again !== null && again.hash === block.hash ? block.hash : "";
   return {
     liquidBalanceFor,

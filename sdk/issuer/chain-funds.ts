@@ -3,6 +3,7 @@
  */
 import type { Provider } from "ethers";
 
+import { readBlock } from "../chain/blocks.js";
 import { chequebookAt, rpc } from "../chain/contracts.js";
 import { ChequeError } from "../errors.js";
 import type { ChainFunds } from "./funds.js";
@@ -20,7 +21,7 @@ export interface BlockId {
  * @throws ChequeError RPC_UNAVAILABLE, RPC_ERROR (no block, or one without a hash).
  */
 export async function latestBlock(provider: Provider): Promise<BlockId> {
-  const block = await rpc("reading the latest block", () => provider.getBlock("latest"));
+  const block = await rpc("reading the latest block", () => readBlock(provider, "latest"));
   if (block === null || block.hash === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block (or one without a hash)");
   return { number: block.number, hash: block.hash };
 }
@@ -31,7 +32,7 @@ export async function latestBlock(provider: Provider): Promise<BlockId> {
  * @throws ChequeError RPC_UNAVAILABLE, RPC_ERROR (no such block, or one without a hash).
  */
 export async function blockAt(provider: Provider, number: number): Promise<BlockId> {
-  const block = await rpc("reading a block", () => provider.getBlock(number));
+  const block = await rpc("reading a block", () => readBlock(provider, number));
   if (block === null || block.hash === null) throw new ChequeError("RPC_ERROR", `the node returned no block ${number} (or one without a hash)`);
   return { number: block.number, hash: block.hash };
 }
@@ -41,7 +42,7 @@ export async function blockAt(provider: Provider, number: number): Promise<Block
  * belongs to it, and may be kept under its name.
  */
 export async function stillCanonical(provider: Provider, block: BlockId): Promise<boolean> {
-  const now = await rpc("reading a block", () => provider.getBlock(block.number));
+  const now = await rpc("reading a block", () => readBlock(provider, block.number));
   return now !== null && now.hash === block.hash;
 }
 

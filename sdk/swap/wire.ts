@@ -64,14 +64,32 @@ function uintBytes(value: bigint): Uint8Array {
   return value === 0n ? new Uint8Array() : toBeArray(value);
 }
 
+/**
+ * `getAddress(text)`, remembered: a peer's messages name the same few addresses again and again, and each checksum
+ * is a keccak hash. Only valid addresses are remembered (an invalid one throws, as before); the memory is dropped
+ * whole when it is full, so a peer naming many addresses costs no more than before.
+ */
+const checksums = new Map<string, string>();
+const MAX_CHECKSUMS = 1024;
+
+function checksummed(text: string): string {
+  let out = checksums.get(text);
+  if (out === undefined) {
+    out = getAddress(text);
+    if (checksums.size >= MAX_CHECKSUMS) checksums.clear();
+    checksums.set(text, out);
+  }
+  return out;
+}
+
 function addressBytes(address: string | undefined): Uint8Array {
-  return address === undefined ? new Uint8Array() : getBytes(getAddress(address));
+  return address === undefined ? new Uint8Array() : getBytes(checksummed(address));
 }
 
 function readAddress(bytes: Uint8Array | null | undefined, field: string): string | undefined {
   if (bytes === null || bytes === undefined || bytes.length === 0) return undefined;
   if (bytes.length !== 20) throw malformed(`${field} must be 20 bytes, not ${bytes.length}`);
-  return getAddress(hexlify(bytes));
+  return checksummed(hexlify(bytes));
 }
 
 function readUint(bytes: Uint8Array | null | undefined, field: string, maxBytes = 32): bigint {

@@ -1,8 +1,11 @@
 /** Real libp2p nodes (TCP on 127.0.0.1, Noise, Yamux) with the SWAP service, for the transport tests. */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
+import { circuitRelayServer, circuitRelayTransport } from "@libp2p/circuit-relay-v2";
+import { identify } from "@libp2p/identify";
 import type { Libp2p, PeerId } from "@libp2p/interface";
 import { tcp } from "@libp2p/tcp";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 
 import { MemoryLedgerStore, type HardPhaseOptions, type SwapConfig } from "../../sdk/index.js";
@@ -24,6 +27,11 @@ export interface NodeOptions {
   gater?: boolean;
   /** The ledger (a fresh memory ledger by default). */
   ledger?: LedgerStore;
+  /**
+   * Circuit relay v2: the node can dial `/p2p-circuit` addresses, and, given a relay's address, reserves a slot on
+   * it and listens through it too (beside its TCP address, which a peer may dial later, as after a hole punch).
+   */
+  relay?: { via?: Multiaddr };
 }
 
 /** A node with the SWAP service in the mock phase on a memory ledger, listening on 127.0.0.1, port 0. */
@@ -39,9 +47,13 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
   };
   if (options.hard !== undefined) accounting.hard = options.hard;
   const gate = swapConnectionGater(() => node.services.swap);
+  const relayed = options.relay !== undefined;
+  const listen = ["/ip4/127.0.0.1/tcp/0"];
+  if (options.relay?.via !== undefined) listen.push(`${options.relay.via.toString()}/p2p-circuit`);
+  const transports = relayed ? [tcp(), circuitRelayTransport()] : [tcp()];
   const node: SwapNode = await createLibp2p({
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
+    addresses: { listen },
+    transports,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.gater === false ? { denyDialMultiaddr: () => false } : {
@@ -53,7 +65,9 @@ export async function swapNode(options: NodeOptions = {}): Promise<SwapNode> {
       },
       denyDialMultiaddr: () => false,
     },
-    services: { swap: swapService({ ...options.service, accounting }) },
+    services: relayed
+      ? ({ swap: swapService({ ...options.service, accounting }), identify: identify() } as unknown as { swap: ReturnType<typeof swapService> })
+      : { swap: swapService({ ...options.service, accounting }) },
   });
   logs.set(node, events);
   return node;
@@ -107,6 +121,24 @@ export async function plainNode(): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
+  });
+}
+
+/**
+ * A circuit relay v2 server on 127.0.0.1: every relayed connection through it may carry `dataLimit` bytes (both
+ * directions together) before the relay resets it.
+ */
+export async function relayServer(dataLimit = 1n << 17n): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: {
+      identify: identify(),
+      relay: circuitRelayServer({ reservations: { defaultDataLimit: dataLimit, defaultDurationLimit: 600_000 } }),
+    },
   });
 }
 

@@ -4,8 +4,7 @@
  * relay only, or one that opens a SWAP stream over the relay while a direct connection exists.
  *
  * These are unit tests of the service over hand-made libp2p components whose connections carry `limits`, as a
- * circuit relay's do: the circuit-relay transport (`@libp2p/circuit-relay-v2`) is not a dependency of this
- * project. The service's real libp2p behaviour is in the other tests of this folder.
+ * circuit relay's do; libp2p-relay.test.ts runs the same cases through a real circuit relay.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Connection, PeerId, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget, Libp2pEvents } from "@libp2p/interface";
@@ -106,8 +105,8 @@ describe("SWAP over libp2p: limited (relayed) connections", function () {
       const peer = await peerId();
       const relayed = fakeConnection(peer, true);
       f.open(relayed.connection);
-      // Not linked: no handshake attempt, no stream on the relayed connection.
-      expect((await codeOf(swap.ready(peer)))).to.equal("NOT_CONNECTED");
+      // Not linked: no handshake attempt, no stream on the relayed connection; ready() says why.
+      expect((await codeOf(swap.ready(peer)))).to.equal("NOT_CONNECTED:limited_connection");
       expect(relayed.opened).to.have.length(0);
       expect(swap.accounting.peers().map((p) => p.peer)).to.not.include(peer.toString());
 
@@ -135,7 +134,7 @@ describe("SWAP over libp2p: limited (relayed) connections", function () {
       f.close(direct.connection);
       expect(await waiting).to.equal("NOT_CONNECTED");
       expect(swap.accounting.peers().find((p) => p.peer === peer.toString())?.connected ?? false).to.equal(false);
-      expect((await codeOf(swap.ready(peer)))).to.equal("NOT_CONNECTED");
+      expect((await codeOf(swap.ready(peer)))).to.equal("NOT_CONNECTED:limited_connection");
     } finally {
       await swap.stop();
     }

@@ -24,6 +24,14 @@ export interface SwapServiceInit {
   maxQueuedFrames?: number;
   /** SWAP streams one connection may open to us at once (libp2p resets the rest). Default 2. */
   maxInboundStreams?: number;
+  /**
+   * Run SWAP on a limited connection (a circuit relay's) while the peer has no unlimited one. Default false: a peer
+   * reachable only through a relay is not linked (`ready` rejects NOT_CONNECTED with `details.reason`
+   * "limited_connection") until a direct connection opens. When allowed, SWAP moves to a direct connection as soon
+   * as one opens, and to another connection when the one carrying it closes, each time with a new handshake, after
+   * which a payment left unanswered is sent again (the peer credits it once).
+   */
+  runOnLimitedConnection?: boolean;
 }
 
 /** The libp2p components the service uses (a subset of what libp2p passes to services). */
@@ -48,6 +56,11 @@ export interface SwapTransportStats {
   oversized: number;
   /** Peers refused at `connect` because they were cooling down. */
   refusedCoolingDown: number;
-  /** Inbound SWAP streams refused because their connection is limited (a circuit relay's). */
+  /**
+   * Inbound SWAP streams refused because their connection is limited (a circuit relay's) and SWAP does not run on
+   * one, or runs on an unlimited connection to that peer now.
+   */
   refusedLimited: number;
+  /** Times SWAP moved a peer's link to another connection (a direct one replaced a relay, or its connection closed). */
+  carrierChanges: number;
 }

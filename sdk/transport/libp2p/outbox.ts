@@ -15,6 +15,8 @@ export interface OutboxOptions {
   maxFrameBytes: number;
   sendTimeoutMs: number;
   maxQueued: number;
+  /** Whether the connection may be a limited one (a relay's): libp2p opens streams there only if told so. */
+  runOnLimitedConnection?: boolean;
   /** An open connection to the peer, if there is one. */
   connection(): Connection | undefined;
   /** Called once per frame dropped, with why. */
@@ -81,7 +83,7 @@ export class Outbox {
       if (this.#lp === undefined || this.#stream?.writeStatus !== "writable") {
         const connection = this.#o.connection();
         if (connection === undefined) throw new Error("no open connection");
-        const stream = await connection.newStream(this.#o.protocol, { signal });
+        const stream = await connection.newStream(this.#o.protocol, { signal, runOnLimitedConnection: this.#o.runOnLimitedConnection ?? false });
         if (this.#closed) {
           stream.abort(new Error("SWAP service stopped"));
           throw new Error("closed");

@@ -6,6 +6,12 @@
  * `handle`, and the engine's `disconnect` → the peer's connections are closed (and, if it cools down, the
  * connection gater refuses it until then, see {@link swapConnectionGater}). The peer is named by its PeerId
  * string, which the Noise handshake proves, so no peer can reach another peer's ledger.
+ *
+ * A peer's link runs on one connection at a time, its carrier: an unlimited one, or (with `runOnLimitedConnection`)
+ * a relayed one while there is no unlimited one. When a better connection opens (a direct one beside a relay) or
+ * the carrier closes while another connection remains, the link is made again on the new carrier: the engine hears
+ * `disconnected` then `connect`, both sides exchange handshakes there, and a payment whose frame or answer the old
+ * carrier lost is sent again (the engine answers a re-send of a credited payment without crediting it).
  */
 import type { Connection, PeerId, Startable, Stream } from "@libp2p/interface";
 
@@ -13,7 +19,7 @@ import { ChequeError, isChequeError } from "../../errors.js";
 import { SwapAccounting } from "../../swap/engine.js";
 import type { SwapLogger } from "../../swap/metrics.js";
 import { AbuseCounter } from "./abuse.js";
-import { carriesSwap, closeAll, swapConnection } from "./connections.js";
+import { carriesSwap, closeAll, isLimited, swapConnection } from "./connections.js";
 import { CooldownTable } from "./cooldowns.js";
 import { readFrames } from "./inbox.js";
 import { SWAP_PROTOCOL, type SwapServiceComponents, type SwapServiceInit, type SwapTransportStats } from "./options.js";
@@ -24,6 +30,8 @@ export { SWAP_PROTOCOL, type SwapServiceComponents, type SwapServiceInit, type S
 
 interface Link {
   id: PeerId;
+  /** The connection SWAP runs on for this link: its outbound stream is opened there, and only there. */
+  carrier: Connection;
   outbox: Outbox;
   inbound: Set<Stream>;
   /** Settles when the engine's `connect` for this link is done (whatever its outcome). */
@@ -41,11 +49,12 @@ interface Link {
 export class SwapService implements Startable {
   readonly [Symbol.toStringTag] = "@swap-chequebook/libp2p";
   readonly protocol: string;
-  readonly stats: SwapTransportStats = { framesIn: 0, framesOut: 0, undeliverable: 0, oversized: 0, refusedCoolingDown: 0, refusedLimited: 0 };
+  readonly stats: SwapTransportStats = { framesIn: 0, framesOut: 0, undeliverable: 0, oversized: 0, refusedCoolingDown: 0, refusedLimited: 0, carrierChanges: 0 };
   readonly #c: SwapServiceComponents;
   readonly #init: SwapServiceInit;
   readonly #now: () => number;
   readonly #maxFrame: number;
+  readonly #allowLimited: boolean;
   readonly #cooldowns: CooldownTable;
   /** Bad frames per peer, across its connections, and the peers cooling down for them. */
   readonly #abuse: AbuseCounter;
@@ -63,6 +72,7 @@ export class SwapService implements Startable {
     this.protocol = init.protocol ?? SWAP_PROTOCOL;
     this.#now = init.now ?? Date.now;
     this.#maxFrame = init.maxFrameBytes ?? 4096;
+    this.#allowLimited = init.runOnLimitedConnection ?? false;
     this.#cooldowns = new CooldownTable({ now: this.#now });
     this.#abuse = new AbuseCounter(this.#now);
   }
@@ -77,10 +87,17 @@ export class SwapService implements Startable {
    * Resolves once `peer` is connected and its SWAP handshake was accepted: the engine's `ready`, after the service
    * has registered the connection.
    *
-   * @throws ChequeError NOT_CONNECTED (no connection, or it closed), PEER_REFUSED, PEER_COOLING_DOWN, TIMEOUT.
+   * @throws ChequeError NOT_CONNECTED (no connection, or it closed; `details.reason` "limited_connection" if the
+   *   peer is reachable through a relay only and SWAP waits for a direct connection), PEER_REFUSED,
+   *   PEER_COOLING_DOWN, TIMEOUT.
    */
   async ready(peer: PeerId, options: { timeoutMs?: number } = {}): Promise<void> {
     const link = this.#links.get(peer.toString());
+    if (link === undefined && this.#c.connectionManager.getConnections(peer).some((c) => carriesSwap(c, true))) {
+      throw new ChequeError("NOT_CONNECTED", `${peer.toString()} is reachable through a relay only: SWAP waits for a direct connection (or set runOnLimitedConnection)`, {
+        details: { peer: peer.toString(), reason: "limited_connection" },
+      });
+    }
     if (link === undefined) throw new ChequeError("NOT_CONNECTED", `${peer.toString()} is not connected`, { details: { peer: peer.toString() } });
     await link.connected;
     if (this.coolingDown(peer)) {
@@ -120,13 +137,14 @@ export class SwapService implements Startable {
     await this.#c.registrar.handle(this.protocol, (stream, connection) => this.#onStream(stream, connection), {
       maxInboundStreams: this.#init.maxInboundStreams ?? 2,
       maxOutboundStreams: 2,
+      runOnLimitedConnection: this.#allowLimited,
     });
     this.#c.events.addEventListener("connection:open", this.#onConnectionOpen);
     this.#c.events.addEventListener("connection:close", this.#onConnectionClose);
     this.#c.events.addEventListener("peer:disconnect", this.#onDisconnect);
     this.#running = true;
     // Peers connected before we started.
-    for (const conn of this.#c.connectionManager.getConnections()) if (carriesSwap(conn)) this.#link(conn.remotePeer);
+    for (const conn of this.#c.connectionManager.getConnections()) if (carriesSwap(conn, this.#allowLimited)) this.#sync(conn.remotePeer);
   }
 
   async stop(): Promise<void> {
@@ -168,38 +186,67 @@ export class SwapService implements Startable {
     return this.#track(tail);
   }
 
-  /** A peer's first unlimited connection links it (one through a relay only does not: see ./connections.ts). */
+  /**
+   * A peer's first connection SWAP may use links it; a direct one beside a relayed carrier replaces it. A relayed
+   * one SWAP may not use is logged: the peer is no SWAP peer until a direct connection opens.
+   */
   readonly #onConnectionOpen = (event: CustomEvent<Connection>): void => {
-    if (carriesSwap(event.detail)) this.#link(event.detail.remotePeer);
+    const c = event.detail;
+    if (carriesSwap(c, this.#allowLimited)) {
+      this.#sync(c.remotePeer);
+    } else if (c.status === "open" && !this.#links.has(c.remotePeer.toString())) {
+      this.#log({ level: "info", event: "swap_waiting_for_direct", peer: c.remotePeer.toString(), reason: "limited_connection" });
+    }
   };
 
-  /** A peer left with no unlimited connection (a relayed one may remain) is disconnected from SWAP. */
+  /** The carrier closed: the link moves to another connection, or, with none left SWAP may use, is disconnected. */
   readonly #onConnectionClose = (event: CustomEvent<Connection>): void => {
-    const id = event.detail.remotePeer;
-    if (swapConnection(this.#c.connectionManager.getConnections(id)) === undefined) this.#unlink(id.toString());
+    this.#sync(event.detail.remotePeer);
   };
+
+  /**
+   * Puts `id`'s link on the connection SWAP should use: links it, keeps its carrier, moves it (when the carrier
+   * closed, or is limited and an unlimited connection opened) or unlinks it (no connection left). `arrived`: a
+   * connection a stream came on, which libp2p may hand over before it lists the connection.
+   */
+  #sync(id: PeerId, arrived?: Connection): Link | undefined {
+    const peer = id.toString();
+    const connections = this.#c.connectionManager.getConnections(id);
+    if (arrived !== undefined && !connections.includes(arrived)) connections.push(arrived);
+    const best = swapConnection(connections, this.#allowLimited);
+    const link = this.#links.get(peer);
+    if (best === undefined) {
+      this.#unlink(peer);
+      return undefined;
+    }
+    if (link === undefined) return this.#link(id, best);
+    if (link.carrier === best || (carriesSwap(link.carrier, this.#allowLimited) && (isLimited(best) || !isLimited(link.carrier)))) return link;
+    this.stats.carrierChanges++;
+    this.#log({ level: "info", event: "swap_carrier_changed", peer, from: isLimited(link.carrier) ? "limited" : "direct", to: isLimited(best) ? "limited" : "direct", closed: link.carrier.status !== "open" });
+    this.#unlink(peer);
+    return this.#link(id, best);
+  }
 
   readonly #onDisconnect = (event: CustomEvent<PeerId>): void => {
     this.#unlink(event.detail.toString());
   };
 
-  #link(id: PeerId): Link {
+  #link(id: PeerId, carrier: Connection): Link {
     const peer = id.toString();
-    const known = this.#links.get(peer);
-    if (known !== undefined) return known;
     const outbox = new Outbox({
       peer,
       protocol: this.protocol,
       maxFrameBytes: this.#maxFrame,
       sendTimeoutMs: this.#init.sendTimeoutMs ?? 10_000,
       maxQueued: this.#init.maxQueuedFrames ?? 32,
-      connection: () => swapConnection(this.#c.connectionManager.getConnections(id)),
+      runOnLimitedConnection: this.#allowLimited,
+      connection: () => (link.carrier.status === "open" ? link.carrier : undefined),
       onUndeliverable: (reason, error) => {
         this.stats.undeliverable++;
         this.#log({ level: "warn", event: "swap_frame_undeliverable", peer, reason, error: String(error ?? "").slice(0, 200) });
       },
     });
-    const link: Link = { id, outbox, inbound: new Set(), connected: Promise.resolve(), handling: Promise.resolve() };
+    const link: Link = { id, carrier, outbox, inbound: new Set(), connected: Promise.resolve(), handling: Promise.resolve() };
     this.#links.set(peer, link);
     link.connected = this.#inOrder(peer, async () => {
       const engine = this.#engine;
@@ -277,7 +324,7 @@ export class SwapService implements Startable {
       stream.abort(new Error("SWAP service not running"));
       return;
     }
-    if (connection.limits !== undefined) {
+    if (isLimited(connection) && !this.#allowLimited) {
       // libp2p refuses SWAP streams on limited connections (no runOnLimitedConnection); this one got through anyway.
       this.stats.refusedLimited++;
       stream.abort(new Error("SWAP does not run on a limited (relayed) connection"));
@@ -290,7 +337,18 @@ export class SwapService implements Startable {
       return;
     }
     const peer = connection.remotePeer.toString();
-    const link = this.#link(connection.remotePeer);
+    const link = this.#sync(connection.remotePeer, connection);
+    if (link === undefined) {
+      stream.abort(new Error("no connection SWAP may use"));
+      return;
+    }
+    if (isLimited(connection) && !isLimited(link.carrier)) {
+      // Written over the relay before the peer moved to the direct connection: the session it belongs to is over
+      // (its payment, if any, is sent again after the new handshake).
+      this.stats.refusedLimited++;
+      stream.abort(new Error("SWAP runs on a direct connection to this peer now"));
+      return;
+    }
     // One reader per peer: a newer stream replaces the older one.
     for (const old of link.inbound) old.abort(new Error("replaced by a newer SWAP stream"));
     link.inbound.clear();
