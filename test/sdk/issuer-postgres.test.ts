@@ -1,0 +1,56 @@
+/**
+ * Issuers in several processes on one PostgreSQL store (two stores on one database here, each with its own pools:
+ * what two processes have). The adversary is a withdrawal made by another process of the fleet, under the shared
+ * issue lock: what one process cached of the chain must not outlive it.
+ */
+import { expect } from "chai";
+import { Wallet } from "ethers";
+
+import { ChequebookIssuer, PostgresChequeStore } from "../../sdk/index.js";
+import { ethers, networkHelpers } from "../helpers/setup.js";
+import { UNIT, rejection, sdkFixture } from "./helpers.js";
+import { freshDatabase } from "./postgres-server.js";
+
+describe("SDK issuer: processes sharing a PostgreSQL store", function () {
+  this.timeout(120_000);
+
+  it("a withdrawal by another process is seen by this process's cached reading (balanceCacheMs)", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const url = await freshDatabase("issuer_cache");
+    const [storeA, storeB] = await Promise.all([PostgresChequeStore.open(url), PostgresChequeStore.open(url)]);
+    try {
+      const a = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: storeA, balanceCacheMs: 3_600_000 });
+      const b = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: storeB });
+      await a.issueCheque(Wallet.createRandom().address, 100n * UNIT); // a caches the chain's figures: 1,000
+      await b.withdraw(900n * UNIT); // leaves exactly what the first cheque needs
+      const e = await rejection(() => a.issueCheque(Wallet.createRandom().address, 900n * UNIT));
+      expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+      expect(e.details).to.deep.include({ available: 0n });
+    } finally {
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it("a node answering \"latest\" with a block from before another process's withdrawal cannot make this one over-promise", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const url = await freshDatabase("issuer_floor");
+    const [storeA, storeB] = await Promise.all([PostgresChequeStore.open(url), PostgresChequeStore.open(url)]);
+    const provider = f.issuer.provider!;
+    const original = provider.getBlock.bind(provider);
+    try {
+      const a = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: storeA });
+      const b = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: storeB });
+      await a.issueCheque(Wallet.createRandom().address, 400n * UNIT); // a's reading, at the latest block
+      const stale = await ethers.provider.getBlock("latest");
+      await b.withdraw(600n * UNIT);
+      // As ethers does for up to 250 ms: a's node gives the same answer to "latest", from before b's withdrawal.
+      (provider as { getBlock: typeof provider.getBlock }).getBlock = ((tag, prefetch) => (tag === "latest" ? Promise.resolve(stale) : original(tag, prefetch))) as typeof provider.getBlock;
+      const e = await rejection(() => a.issueCheque(Wallet.createRandom().address, 1n * UNIT));
+      expect(e.code).to.equal("INSUFFICIENT_FUNDS");
+      expect(e.details).to.deep.include({ available: 0n });
+    } finally {
+      (provider as { getBlock: typeof provider.getBlock }).getBlock = original;
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+});
