@@ -42,9 +42,9 @@ export class PostgresChequeStore implements ChequeStore {
     return new PostgresChequeStore(await PostgresDatabase.open(url, options));
   }
 
-  /** Runs `work` holding the cross-process lock `key` (see {@link PostgresDatabase.exclusive}). */
-  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    return this.#db.exclusive(`cheques:${key}`, work);
+  /** Runs `work` holding the cross-process lock(s) `key` (see {@link PostgresDatabase.exclusive}). */
+  exclusive<T>(key: string | readonly string[], work: () => Promise<T>): Promise<T> {
+    return this.#db.exclusive((typeof key === "string" ? [key] : key).map((k) => `cheques:${k}`), work);
   }
 
   async getReceived(chequebook: string, beneficiary: string): Promise<ReceivedCheque | undefined> {

@@ -124,8 +124,8 @@ export class PostgresDatabase {
   }
 
   /**
-   * Runs `work` while holding the advisory lock named `key`, which at most one connection to this database holds at
-   * a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
+   * Runs `work` while holding the advisory lock named by each of `keys`, which at most one connection to this
+   * database holds at a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
    *
    * NOTE: should the lock's connection break while `work` runs, the server releases the lock early; the store's
    * own writes stay safe (they never lower a cheque), but another process may start the same work meanwhile.
@@ -133,7 +133,7 @@ export class PostgresDatabase {
    * @throws ChequeError STORE_BUSY if the lock is not free within `lockTimeoutMs`; STORE_FAILURE if the database
    *   cannot be reached; anything `work` throws.
    */
-  async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(keys: string | readonly string[], work: () => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -141,20 +141,25 @@ export class PostgresDatabase {
     } catch (cause) {
       throw storeFailure(`connecting to ${redactUrl(this.url)}`, cause);
     }
-    try {
-      await client.query({ name: "lock", text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [key] });
-    } catch (cause) {
-      client.release(true);
-      if (sqlState(cause) === "55P03") {
-        throw new ChequeError("STORE_BUSY", `another process held the lock "${key}" for too long: retry later, or raise lockTimeoutMs`, { details: { key }, cause });
+    // Several keys on one session, in sorted order: two holders of overlapping sets never deadlock, and a batch of
+    // any size needs one connection.
+    for (const key of [...new Set(typeof keys === "string" ? [keys] : keys)].sort()) {
+      try {
+        await client.query({ name: "lock", text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [key] });
+      } catch (cause) {
+        client.release(true); // closing the session drops the locks taken so far
+        if (sqlState(cause) === "55P03") {
+          throw new ChequeError("STORE_BUSY", `another process held the lock "${key}" for too long: retry later, or raise lockTimeoutMs`, { details: { key }, cause });
+        }
+        throw storeFailure(`locking "${key}"`, cause);
       }
-      throw storeFailure(`locking "${key}"`, cause);
     }
     try {
       return await work();
     } finally {
       try {
-        await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock(hashtextextended($1, 0))", values: [key] });
+        // The session holds this call's locks only.
+        await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock_all()" });
         client.release();
       } catch {
         client.release(true); // closing the session drops its locks
