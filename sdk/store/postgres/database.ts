@@ -62,11 +62,16 @@ export class PostgresDatabase {
     this.#locks = new pg.Pool({
       connectionString: url,
       max: options.lockPoolSize ?? 32,
-      options: `${session} -c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 30_000))}`,
+      // A lock session sits idle while its work runs: a server-wide idle_session_timeout must not end it (and the
+      // lock with it) under the holder.
+      options: `${session} -c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 30_000))} -c idle_session_timeout=0`,
     });
-    // An idle connection dropped by the server is replaced at the next use; without a listener it would crash us.
-    this.#pool.on("error", () => undefined);
-    this.#locks.on("error", () => undefined);
+    // A connection dropped by the server, idle in a pool or checked out between queries (a lock session while its
+    // work runs), fails its next use and is discarded; without a listener its error event would crash the process.
+    for (const pool of [this.#pool, this.#locks]) {
+      pool.on("error", () => undefined);
+      pool.on("connect", (client) => void client.on("error", () => undefined));
+    }
     this.writes = new GroupCommit(this.#pool, options.parallelBatches ?? 2);
   }
 
@@ -127,7 +132,8 @@ export class PostgresDatabase {
    * Runs `work` while holding the advisory lock named by each of `keys`, which at most one connection to this
    * database holds at a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
    *
-   * NOTE: should the lock's connection break while `work` runs, the server releases the lock early; the store's
+   * NOTE: should the lock's connection break while `work` runs (network, failover, an operator ending it; not the
+   * server's idle_session_timeout, switched off for lock sessions), the server releases the lock early; the store's
    * own writes stay safe (they never lower a cheque), but another process may start the same work meanwhile.
    *
    * @throws ChequeError STORE_BUSY if the lock is not free within `lockTimeoutMs`; STORE_FAILURE if the database

@@ -1,0 +1,66 @@
+/**
+ * Attacks on the PostgreSQL stores shared by several processes (two stores on one database stand for two processes:
+ * each has its own pools): a cross-process lock lost while its work runs, and writes a peer controls.
+ */
+import { expect } from "chai";
+import pg from "pg";
+
+import { PostgresChequeStore } from "../../sdk/index.js";
+import { rejection } from "./helpers.js";
+import { freshDatabase } from "./postgres-server.js";
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+describe("SDK PostgreSQL stores under attack", function () {
+  this.timeout(60_000);
+
+  it("a lock session the server ends while its work runs (failover, an operator) does not crash the process", async function () {
+    const url = await freshDatabase("lock_killed");
+    const [a, b] = await Promise.all([PostgresChequeStore.open(url), PostgresChequeStore.open(url)]);
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const first = a.exclusive("cashout:0xbook:0xme", () => new Promise<string>((r) => ((release = () => r("done")), entered())));
+    try {
+      await inside;
+      await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      // The server dropped the lock with its session: another holder gets it (the documented limit of advisory locks).
+      expect(await b.exclusive("cashout:0xbook:0xme", async () => "b in")).to.equal("b in");
+    } finally {
+      release();
+    }
+    // The first holder's work ends normally; its lost session is discarded, not handed out again.
+    expect(await first).to.equal("done");
+    expect(await a.exclusive("cashout:0xbook:0xme", async () => "again")).to.equal("again");
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a lock is held for as long as its work runs, even where the database ends idle sessions (idle_session_timeout)", async function () {
+    const url = await freshDatabase("idle_session");
+    // A common hardening on managed servers: sessions idle for a while are closed, and their advisory locks with them.
+    await sql(url, `ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET idle_session_timeout = '100ms'`);
+    const [a, b] = await Promise.all([PostgresChequeStore.open(url), PostgresChequeStore.open(url, { lockTimeoutMs: 1_000 })]);
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    // The holder's work waits on something else (a transaction being mined): its lock session sits idle meanwhile.
+    const first = a.exclusive("issue:0xbook", () => new Promise<void>((r) => ((release = r), entered())));
+    try {
+      await inside;
+      const e = await rejection(() => b.exclusive("issue:0xbook", async () => "a second holder while the first still works"));
+      expect(e.code).to.equal("STORE_BUSY");
+    } finally {
+      release();
+      await first;
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
