@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { Wallet } from "ethers";
+import pg from "pg";
 
 import { ChequebookIssuer, PostgresChequeStore } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
@@ -50,6 +51,42 @@ describe("SDK issuer: processes sharing a PostgreSQL store", function () {
       expect(e.details).to.deep.include({ available: 0n });
     } finally {
       (provider as { getBlock: typeof provider.getBlock }).getBlock = original;
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it("an issue whose process lost the issue lock mid-way (its lock session ended) is not committed: no over-promise", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const url = await freshDatabase("issuer_lost_lock");
+    const [storeA, storeB] = await Promise.all([PostgresChequeStore.open(url), PostgresChequeStore.open(url)]);
+    // a's signature is held back until released (its issue lock held meanwhile), after a read what was issued.
+    let dispatched!: () => void, release!: () => void;
+    const signing = new Promise<void>((r) => (dispatched = r));
+    const released = new Promise<void>((r) => (release = r));
+    const signTypedData = async (...args: Parameters<typeof f.issuer.signTypedData>) => (dispatched(), await released, f.issuer.signTypedData(...args));
+    const signer = new Proxy(f.issuer, {
+      get: (target, prop) => {
+        if (prop === "signTypedData") return signTypedData;
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const a = await ChequebookIssuer.connect({ signer, chequebook: f.address, store: storeA });
+    const b = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store: storeB });
+    try {
+      const issueA = a.issueCheque(Wallet.createRandom().address, 800n * UNIT).then(() => "issued", (e: { code?: string }) => e.code);
+      await signing;
+      // The server ends a's lock session (failover, network, an operator): the lock goes, b takes it and issues.
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      await admin.end();
+      await b.issueCheque(Wallet.createRandom().address, 800n * UNIT);
+      release();
+      expect(await issueA).to.equal("STORE_FAILURE");
+      expect(await storeB.totalIssued(f.address), "promised more than the 1,000 held").to.equal(800n * UNIT);
+    } finally {
+      release();
       await Promise.all([storeA.close(), storeB.close()]);
     }
   });

@@ -61,7 +61,7 @@ export class PostgresChequeStore implements ChequeStore {
     const sql = previous === 0n
       ? `INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at) VALUES (${book}, ${to}, ${amount}, ${signature}, ${at}) ON CONFLICT (chequebook, beneficiary) DO NOTHING`
       : `UPDATE received SET cumulative = ${amount}, signature = ${signature}, received_at = ${at} WHERE chequebook = ${book} AND beneficiary = ${to} AND cumulative = ${literal(previous)} AND cumulative < ${amount}`;
-    return this.#db.writes.run({
+    return this.#db.write({
       sql,
       settle: async (changed) => {
         if (changed === 1) return;
@@ -109,7 +109,7 @@ export class PostgresChequeStore implements ChequeStore {
     this.#db.assertOpen();
     const column = table === "received" ? "received_at" : "issued_at";
     const values = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, at].map(literal).join(", ");
-    return this.#db.writes.run({
+    return this.#db.write({
       sql:
         `INSERT INTO ${table} AS t (chequebook, beneficiary, cumulative, signature, ${column}) VALUES (${values}) ` +
         `ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, ${column} = excluded.${column} ` +
@@ -204,7 +204,7 @@ export class PostgresChequeStore implements ChequeStore {
 
   /** A plain write: `sql` with `$n` placeholders, the values inlined as literals. */
   #write(_name: string, sql: string, values: Array<string | number | bigint | boolean | null>): Promise<void> {
-    return this.#db.writes.run({ sql: sql.replace(/\$(\d+)/g, (_m, n: string) => literal(values[Number(n) - 1])) });
+    return this.#db.write({ sql: sql.replace(/\$(\d+)/g, (_m, n: string) => literal(values[Number(n) - 1])) });
   }
 
   /** Commits the queued writes (waiting for them), then closes the connections. */

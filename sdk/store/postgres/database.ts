@@ -12,10 +12,12 @@
  * - **Versioned migrations** run on open, one opener at a time (a transaction-scoped advisory lock); a database
  *   migrated by newer code is refused with STORE_SCHEMA_NEWER.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+
 import pg from "pg";
 
 import { ChequeError, isChequeError } from "../../errors.js";
-import { GroupCommit } from "./group-commit.js";
+import { GroupCommit, type Write } from "./group-commit.js";
 import { MIGRATIONS } from "./schema.js";
 import { redactUrl } from "./url.js";
 
@@ -53,6 +55,8 @@ export class PostgresDatabase {
   readonly writes: GroupCommit;
   readonly #pool: pg.Pool;
   readonly #locks: pg.Pool;
+  /** The lock session of the {@link PostgresDatabase.exclusive} call the current work runs in, if any. */
+  readonly #holder = new AsyncLocalStorage<pg.PoolClient>();
   #closed = false;
 
   private constructor(url: string, options: PostgresStoreOptions) {
@@ -118,6 +122,28 @@ export class PostgresDatabase {
     }
   }
 
+  /**
+   * Commits `write`: in the group commit, or, for work running under {@link PostgresDatabase.exclusive}, on that
+   * lock's own session. A write made under a lock is thus fenced by it: should the lock's session end while the work
+   * runs (so that the lock may be held by another process by now), the write fails instead of committing.
+   */
+  async write(write: Write): Promise<void> {
+    this.assertOpen();
+    const session = this.#holder.getStore();
+    if (session === undefined) return this.writes.run(write);
+    let changed: number;
+    try {
+      changed = (await session.query(write.sql)).rowCount ?? 0;
+    } catch (cause) {
+      throw storeFailure(`writing to ${redactUrl(this.url)} under a lock`, cause);
+    }
+    try {
+      await write.settle?.(changed);
+    } catch (error) {
+      throw storeFailure(`writing to ${redactUrl(this.url)}`, error);
+    }
+  }
+
   /** A read (or a single-statement write outside the group commit). */
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.assertOpen();
@@ -132,9 +158,11 @@ export class PostgresDatabase {
    * Runs `work` while holding the advisory lock named by each of `keys`, which at most one connection to this
    * database holds at a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
    *
-   * NOTE: should the lock's connection break while `work` runs (network, failover, an operator ending it; not the
-   * server's idle_session_timeout, switched off for lock sessions), the server releases the lock early; the store's
-   * own writes stay safe (they never lower a cheque), but another process may start the same work meanwhile.
+   * Writes made by `work` through this database ({@link PostgresDatabase.write}) commit on the lock's session. Should
+   * that session end while `work` runs (network, failover, an operator ending it; not the server's
+   * idle_session_timeout, switched off for lock sessions), the server releases the lock early and another process
+   * may start the same work meanwhile; but every write `work` attempts from then on fails (STORE_FAILURE), so what it
+   * concluded under the lock is never committed without it.
    *
    * @throws ChequeError STORE_BUSY if the lock is not free within `lockTimeoutMs`; STORE_FAILURE if the database
    *   cannot be reached; anything `work` throws.
@@ -161,7 +189,7 @@ export class PostgresDatabase {
       }
     }
     try {
-      return await work();
+      return await this.#holder.run(client, work);
     } finally {
       try {
         // The session holds this call's locks only.

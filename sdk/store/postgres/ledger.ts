@@ -69,7 +69,7 @@ export class PostgresLedgerStore implements LedgerStore {
     const expected = this.#versions.get(ledger.peer);
     const record = ledgerToJson(ledger);
     const [peer, json] = [literal(ledger.peer), literal(record)];
-    await this.#db.writes.run({
+    await this.#db.write({
       sql: expected === undefined
         ? `INSERT INTO swap_ledger (peer, record, version) VALUES (${peer}, ${json}, 1) ON CONFLICT (peer) DO NOTHING`
         : `UPDATE swap_ledger SET record = ${json}, version = version + 1 WHERE peer = ${peer} AND version = ${literal(expected)}`,
