@@ -7,6 +7,7 @@ import pg from "pg";
 
 import { PostgresChequeStore } from "../../sdk/index.js";
 import { rejection } from "./helpers.js";
+import { BOOK_A, PEER_1, cheque } from "./store.behavior.js";
 import { freshDatabase } from "./postgres-server.js";
 
 async function sql(url: string, text: string): Promise<void> {
@@ -61,6 +62,29 @@ describe("SDK PostgreSQL stores under attack", function () {
       release();
       await first;
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("hostile writer: TRUNCATE (which fires no row trigger) cannot empty the received or issued cheques", async function () {
+    const url = await freshDatabase("truncate");
+    const store = await PostgresChequeStore.open(url);
+    try {
+      const c = await cheque(BOOK_A, PEER_1, 100n);
+      await store.putReceived(c);
+      await store.putIssued(c);
+      for (const attack of ["TRUNCATE received", "TRUNCATE issued", "TRUNCATE received, issued, meta"]) {
+        try {
+          await sql(url, attack);
+          expect.fail(`${attack} should be refused`);
+        } catch (e) {
+          expect((e as { code?: string }).code, attack).to.equal("23000");
+        }
+      }
+      // Gone, the peer's old cheques would be fresh again: each re-sent one credited a second time.
+      expect((await store.getReceived(BOOK_A, PEER_1))!.cheque).to.deep.equal(c);
+      expect(await store.totalIssued(BOOK_A)).to.equal(100n);
+    } finally {
+      await store.close();
     }
   });
 });
