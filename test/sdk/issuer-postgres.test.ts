@@ -79,7 +79,7 @@ describe("SDK issuer: processes sharing a PostgreSQL store", function () {
       // The server ends a's lock session (failover, network, an operator): the lock goes, b takes it and issues.
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      await admin.query("SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted");
       await admin.end();
       await b.issueCheque(Wallet.createRandom().address, 800n * UNIT);
       release();

@@ -32,7 +32,7 @@ describe("SDK PostgreSQL stores under attack", function () {
     const first = a.exclusive("cashout:0xbook:0xme", () => new Promise<string>((r) => ((release = () => r("done")), entered())));
     try {
       await inside;
-      await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      await sql(url, "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted");
       // The server dropped the lock with its session: another holder gets it (the documented limit of advisory locks).
       expect(await b.exclusive("cashout:0xbook:0xme", async () => "b in")).to.equal("b in");
     } finally {
@@ -84,6 +84,31 @@ describe("SDK PostgreSQL stores under attack", function () {
       expect((await store.getReceived(BOOK_A, PEER_1))!.cheque).to.deep.equal(c);
       expect(await store.totalIssued(BOOK_A)).to.equal(100n);
     } finally {
+      await store.close();
+    }
+  });
+
+  it("writes made under a lock are fenced by its session: once it has ended they fail; a task outliving the work still writes", async function () {
+    const url = await freshDatabase("fenced");
+    const store = await PostgresChequeStore.open(url);
+    let late!: Promise<void>;
+    let proceed!: () => void;
+    const proceeded = new Promise<void>((r) => (proceed = r));
+    try {
+      const e = await rejection(() =>
+        store.exclusive("issue:0xbook", async () => {
+          await store.putMeta("before", "1"); // on the lock's session, while it holds the lock
+          late = proceeded.then(() => store.putMeta("late", "3")); // runs after the work has ended
+          await sql(url, "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+          await store.putMeta("after", "2"); // the lock may be another's by now: refused
+        }),
+      );
+      expect(e.code).to.equal("STORE_FAILURE");
+      proceed();
+      await late;
+      expect([await store.getMeta("before"), await store.getMeta("after"), await store.getMeta("late")]).to.deep.equal(["1", undefined, "3"]);
+    } finally {
+      proceed();
       await store.close();
     }
   });

@@ -56,7 +56,7 @@ export class PostgresDatabase {
   readonly #pool: pg.Pool;
   readonly #locks: pg.Pool;
   /** The lock session of the {@link PostgresDatabase.exclusive} call the current work runs in, if any. */
-  readonly #holder = new AsyncLocalStorage<pg.PoolClient>();
+  readonly #holder = new AsyncLocalStorage<{ client: pg.PoolClient; held: boolean }>();
   #closed = false;
 
   private constructor(url: string, options: PostgresStoreOptions) {
@@ -129,11 +129,12 @@ export class PostgresDatabase {
    */
   async write(write: Write): Promise<void> {
     this.assertOpen();
-    const session = this.#holder.getStore();
-    if (session === undefined) return this.writes.run(write);
+    const lock = this.#holder.getStore();
+    // A task the work left running after it ended is no longer under the lock: the group commit takes it.
+    if (lock === undefined || !lock.held) return this.writes.run(write);
     let changed: number;
     try {
-      changed = (await session.query(write.sql)).rowCount ?? 0;
+      changed = (await lock.client.query(write.sql)).rowCount ?? 0;
     } catch (cause) {
       throw storeFailure(`writing to ${redactUrl(this.url)} under a lock`, cause);
     }
@@ -188,9 +189,11 @@ export class PostgresDatabase {
         throw storeFailure(`locking "${key}"`, cause);
       }
     }
+    const lock = { client, held: true };
     try {
-      return await this.#holder.run(client, work);
+      return await this.#holder.run(lock, work);
     } finally {
+      lock.held = false;
       try {
         // The session holds this call's locks only.
         await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock_all()" });
