@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import pg from "pg";
 
-import { PostgresChequeStore } from "../../sdk/index.js";
+import { PostgresChequeStore, PostgresLedgerStore } from "../../sdk/index.js";
 import { rejection } from "./helpers.js";
 import { BOOK_A, PEER_1, cheque } from "./store.behavior.js";
 import { freshDatabase } from "./postgres-server.js";
@@ -110,6 +110,19 @@ describe("SDK PostgreSQL stores under attack", function () {
     } finally {
       proceed();
       await store.close();
+    }
+  });
+
+  it("six processes opening a fresh database at once: each migration runs once, every opener succeeds", async function () {
+    const url = await freshDatabase("fresh_race");
+    const opened = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => (i % 2 === 0 ? PostgresChequeStore.open(url) : PostgresLedgerStore.open(url))));
+    await Promise.all(opened.map((s) => s.close()));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect((await client.query("SELECT version FROM swap_schema ORDER BY version")).rows).to.deep.equal([{ version: 1 }, { version: 2 }]);
+    } finally {
+      await client.end();
     }
   });
 });
