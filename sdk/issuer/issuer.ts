@@ -12,6 +12,7 @@ import { acrossProcesses, type ChequeStore, type IssuedCheque } from "../store/t
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
+import { commitIssued } from "./commit.js";
 import { blockAt, latestBlock, readChainFunds, stillCanonical } from "./chain-funds.js";
 import { decodeEvents, type WriteResult } from "./events.js";
 import { fleetMark, markFleetWrite, sharedFor, type Shared } from "./shared.js";
@@ -213,7 +214,7 @@ export class ChequebookIssuer {
    * cheque signed and committed under one lock, so concurrent issues never promise more than the chequebook holds.
    *
    * @throws ChequeError INVALID_ARGUMENT; INSUFFICIENT_FUNDS (with `details.available`) if the chequebook could
-   *   not pay it; STORE_FAILURE (then nothing was issued).
+   *   not pay it; STORE_FAILURE (then nothing was issued, unless the store could not even be read back).
    */
   async issueCheque(beneficiary: string, amount: bigint): Promise<IssueResult> {
     const to = toAddress(beneficiary, "beneficiary");
@@ -233,7 +234,7 @@ export class ChequebookIssuer {
         cumulativePayout: (last?.cheque.cumulativePayout ?? 0n) + add,
         chainId: this.chainId,
       });
-      await this.#store.putIssued(cheque);
+      await commitIssued(this.#store, cheque);
       const availableAfter = available - add;
       const lowFunds = availableAfter < this.#threshold;
       if (lowFunds) this.#onLowFunds?.({ chequebook: this.chequebook, available: availableAfter, threshold: this.#threshold });

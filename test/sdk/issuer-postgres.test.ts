@@ -10,6 +10,7 @@ import pg from "pg";
 import { ChequebookIssuer, PostgresChequeStore } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
 import { UNIT, rejection, sdkFixture } from "./helpers.js";
+import { cuttingProxy } from "./cutting-proxy.js";
 import { freshDatabase } from "./postgres-server.js";
 
 describe("SDK issuer: processes sharing a PostgreSQL store", function () {
@@ -88,6 +89,26 @@ describe("SDK issuer: processes sharing a PostgreSQL store", function () {
     } finally {
       release();
       await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it("an issue committed but not heard (the connection broke at the commit) is returned, not reported failed and issued again", async function () {
+    const f = await networkHelpers.loadFixture(sdkFixture);
+    const url = await freshDatabase("issuer_unknown");
+    const proxy = await cuttingProxy(new URL(url));
+    const store = await PostgresChequeStore.open(proxy.url);
+    try {
+      const issuer = await ChequebookIssuer.connect({ signer: f.issuer, chequebook: f.address, store });
+      const payee = Wallet.createRandom().address;
+      const cut = proxy.arm("INSERT 0 1");
+      // Reported failed, the caller (the SWAP engine) would issue the same payment again: 200 promised for 100 owed.
+      const { cheque } = await issuer.issueCheque(payee, 100n * UNIT);
+      await cut;
+      expect(cheque.cumulativePayout).to.equal(100n * UNIT);
+      expect((await store.getIssued(f.address, payee))!.cheque).to.deep.equal(cheque);
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   });
 });

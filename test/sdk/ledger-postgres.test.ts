@@ -4,51 +4,12 @@
  * The record in the database is then the store's own write; the store must not take it for another process's and
  * refuse every later save of that peer (STORE_CONFLICT until restart: its bookings lost, its cheques refused).
  */
-import { createServer, connect, type Server, type Socket } from "node:net";
-
 import { expect } from "chai";
 
 import { PostgresLedgerStore, emptyLedger } from "../../sdk/index.js";
 import { rejection } from "./helpers.js";
+import { cuttingProxy } from "./cutting-proxy.js";
 import { freshDatabase } from "./postgres-server.js";
-
-/** A TCP proxy to the server that, once armed, cuts the client's connection when the server answers `tag`. */
-async function cuttingProxy(target: URL): Promise<{ url: string; arm: (tag: string) => Promise<void>; close: () => Promise<void> }> {
-  let armed: { tag: Buffer; done: () => void } | undefined;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on("data", (d) => upstream.write(d));
-    upstream.on("data", (d: Buffer) => {
-      const cut = armed;
-      if (cut !== undefined && d.includes(cut.tag)) {
-        armed = undefined;
-        client.destroy(); // the server has committed (it answers only after); the client never hears of it
-        upstream.destroy();
-        cut.done();
-        return;
-      }
-      client.write(d);
-    });
-    const end = () => (client.destroy(), upstream.destroy());
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  const url = new URL(target.toString());
-  url.port = String(address.port);
-  return {
-    url: url.toString(),
-    arm: (tag) => new Promise<void>((done) => (armed = { tag: Buffer.from(`${tag}\0`), done })),
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 describe("SDK PostgreSQL ledger: a save whose commit was not heard", function () {
   this.timeout(60_000);
