@@ -120,7 +120,7 @@ describe("SDK PostgreSQL stores under attack", function () {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      expect((await client.query("SELECT version FROM swap_schema ORDER BY version")).rows).to.deep.equal([{ version: 1 }, { version: 2 }]);
+      expect((await client.query("SELECT version FROM swap_schema ORDER BY version")).rows).to.deep.equal([{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await client.end();
     }

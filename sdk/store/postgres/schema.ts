@@ -58,5 +58,14 @@ CREATE TRIGGER received_never_truncated BEFORE TRUNCATE ON received FOR EACH STA
 CREATE TRIGGER issued_never_truncated BEFORE TRUNCATE ON issued FOR EACH STATEMENT EXECUTE FUNCTION swap_cheque_never_truncated();
 `;
 
+/**
+ * Each received cheque carries a random token of the write that stored it: a write whose connection broke at the
+ * commit (outcome unknown) reads it back to learn whether it was the one committed, and never takes another
+ * process's receipt of the same cheque for its own.
+ */
+const V3 = `
+ALTER TABLE received ADD COLUMN writer TEXT;
+`;
+
 /** Every migration, in order; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
