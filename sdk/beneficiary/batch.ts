@@ -17,7 +17,7 @@ import { chequebookAt, chequebookInterface, rpc, toChequeError } from "../chain/
 import { guardProvider } from "../chain/guard.js";
 import { isCanonical, sendTransaction, type TxOptions } from "../chain/tx.js";
 import { ChequeError, isChequeError } from "../errors.js";
-import type { CashoutRecord, ChequeStore } from "../store/types.js";
+import { acrossProcesses, type CashoutRecord, type ChequeStore } from "../store/types.js";
 import { toAddress } from "../validate.js";
 import { ChequeCasher, cashoutTxKey, type CasherOptions, type RecoveredCashout } from "./cashout.js";
 import { decodeCashout } from "./cashout-logs.js";
@@ -128,7 +128,8 @@ export class BatchCasher implements CashoutExecutor {
 
   /**
    * Cashes the best held cheque of each of `chequebooks`, in as few transactions as the limits allow, holding the
-   * cash-out lock of every (chequebook, beneficiary) meanwhile. Resolves with one report per input, in order.
+   * cash-out lock of every (chequebook, beneficiary) meanwhile (across processes too, on a store shared by several:
+   * the lock {@link ChequeCasher} takes). Resolves with one report per input, in order.
    *
    * Left out (`skipped`, with the code): NOTHING_TO_CASH (none held, fully cashed, nothing liquid), WRONG_TOKEN,
    * SIMULATION_FAILED (the call would revert: `reason` names the error), UNPROFITABLE_CASHOUT (unless `force`),
@@ -138,7 +139,8 @@ export class BatchCasher implements CashoutExecutor {
    * its block left the chain before it was recorded: TX_REORGED), its items are `skipped` with that code and stay
    * pending in the store, settled by {@link BatchCasher.recover} (which runs before the next batch).
    *
-   * @throws ChequeError BATCH_UNSUPPORTED if the account is not delegated to the delegate; RPC_TIMEOUT,
+   * @throws ChequeError BATCH_UNSUPPORTED if the account is not delegated to the delegate; STORE_BUSY if another
+   *   process held a cash-out lock too long (nothing sent); RPC_TIMEOUT,
    *   RPC_UNAVAILABLE, WRONG_CHAIN from the recovery that runs first.
    */
   async cashOut(chequebooks: readonly string[], options: { onProgress?: (report: CashoutItemReport) => void; force?: boolean } = {}): Promise<CashoutItemReport[]> {
@@ -163,7 +165,9 @@ export class BatchCasher implements CashoutExecutor {
       if (firstIndex.has(address)) return report(index, skip(address, me, 0n, "DUPLICATE", "listed twice: cashed once"));
       firstIndex.set(address, index);
     });
-    await withLocks([...firstIndex.keys()].map((c) => lockKey(c, me)), async () => {
+    // The cash-out lock of each item, in this process and, on a store shared by several, across processes too.
+    const keys = [...firstIndex.keys()].map((c) => lockKey(c, me));
+    await withLocks(keys, () => acrossProcesses(this.#store, keys.map((k) => `cashout:${k}`), async () => {
       const price = await this.#price();
       const planned: Array<Planned & { index: number }> = [];
       for (const [chequebook, index] of firstIndex) {
@@ -175,7 +179,7 @@ export class BatchCasher implements CashoutExecutor {
         const results = await this.#send(chunk, me);
         chunk.forEach((item, i) => report(item.index, results[i]!));
       }
-    });
+    }));
     return chequebooks.map((_, index) => reports.get(index)!);
   }
 

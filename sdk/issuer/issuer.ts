@@ -12,9 +12,10 @@ import { acrossProcesses, type ChequeStore, type IssuedCheque } from "../store/t
 import { sendTransaction, waitForTransaction, type TxOptions } from "../chain/tx.js";
 import { toAddress, toUint256 } from "../validate.js";
 import { signPermit } from "./permit.js";
+import { commitIssued } from "./commit.js";
 import { blockAt, latestBlock, readChainFunds, stillCanonical } from "./chain-funds.js";
 import { decodeEvents, type WriteResult } from "./events.js";
-import { sharedFor, type Shared } from "./shared.js";
+import { fleetMark, markFleetWrite, sharedFor, type Shared } from "./shared.js";
 import { availableFunds, hardDepositRoom, type ChainFunds, type IssuedTotals } from "./funds.js";
 
 export { decodeEvents, type WriteResult } from "./events.js";
@@ -213,7 +214,7 @@ export class ChequebookIssuer {
    * cheque signed and committed under one lock, so concurrent issues never promise more than the chequebook holds.
    *
    * @throws ChequeError INVALID_ARGUMENT; INSUFFICIENT_FUNDS (with `details.available`) if the chequebook could
-   *   not pay it; STORE_FAILURE (then nothing was issued).
+   *   not pay it; STORE_FAILURE (then nothing was issued, unless the store could not even be read back).
    */
   async issueCheque(beneficiary: string, amount: bigint): Promise<IssueResult> {
     const to = toAddress(beneficiary, "beneficiary");
@@ -233,7 +234,7 @@ export class ChequebookIssuer {
         cumulativePayout: (last?.cheque.cumulativePayout ?? 0n) + add,
         chainId: this.chainId,
       });
-      await this.#store.putIssued(cheque);
+      await commitIssued(this.#store, cheque);
       const availableAfter = available - add;
       const lowFunds = availableAfter < this.#threshold;
       if (lowFunds) this.#onLowFunds?.({ chequebook: this.chequebook, available: availableAfter, threshold: this.#threshold });
@@ -266,14 +267,17 @@ export class ChequebookIssuer {
    * deposits, the paid-out and deposit of each beneficiary with cheques, and of `beneficiary`, too.
    */
   async #chainFunds(fresh: boolean, beneficiary?: string, withAccounts = false): Promise<ChainFunds> {
-    const snap = this.#shared.snapshots.get(this.chequebook);
+    // Another process's withdrawal is seen only through the store: readings from before it are not reused.
+    const fleet = await fleetMark(this.#store, this.chequebook);
+    const cached = this.#shared.snapshots.get(this.chequebook);
+    const snap = cached?.mark === fleet.mark ? cached : undefined;
     const covers = (f: ChainFunds) =>
       f.accounts === undefined ? !withAccounts : beneficiary === undefined || f.accounts.has(beneficiary);
     if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
     const provider = this.#provider();
     const latest = await latestBlock(provider);
     // Never a block from before our own latest write: that reading would not see a withdrawal just mined.
-    const floor = this.#shared.minBlock.get(this.chequebook) ?? 0;
+    const floor = Math.max(this.#shared.minBlock.get(this.chequebook) ?? 0, fleet.block);
     const block = latest.number < floor ? await blockAt(provider, floor) : latest;
     // A reading still lacks accounts when none were needed then: reused only where they are not needed now.
     const same = snap !== undefined && snap.block.hash === block.hash && snap.block.number === block.number;
@@ -289,7 +293,7 @@ export class ChequebookIssuer {
     // A write that ended meanwhile may or may not be in this reading, and a reorg may have replaced the block at its
     // height: use it now, but do not keep it.
     const canonical = await stillCanonical(provider, block);
-    if (canonical && (this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now(), block });
+    if (canonical && (this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now(), block, mark: fleet.mark });
     return funds;
   }
 
@@ -337,7 +341,7 @@ export class ChequebookIssuer {
           });
         }
       }
-      return this.#write("withdraw", [value]);
+      return this.#write("withdraw", [value], true);
     });
   }
 
@@ -362,7 +366,7 @@ export class ChequebookIssuer {
           });
         }
       }
-      return this.#write("increaseHardDeposit", [to, value]);
+      return this.#write("increaseHardDeposit", [to, value], true);
     });
   }
 
@@ -381,12 +385,18 @@ export class ChequebookIssuer {
     return this.#write("setCustomHardDepositTimeout", [toAddress(beneficiary, "beneficiary"), toUint256(timeout, "timeout"), beneficiarySignature]);
   }
 
-  async #write(method: string, args: unknown[]): Promise<WriteResult> {
+  /**
+   * Sends a chequebook transaction. `reduces` (a withdrawal or hard-deposit increase, sent under the issue lock): the
+   * other processes sharing the store are told before it is sent (so a crash cannot hide it) and once it is mined.
+   */
+  async #write(method: string, args: unknown[], reduces = false): Promise<WriteResult> {
     const data = chequebookInterface.encodeFunctionData(method, args);
     try {
+      if (reduces) await markFleetWrite(this.#store, this.chequebook, this.#shared.minBlock.get(this.chequebook) ?? 0);
       const receipt = await sendTransaction(this.#signer, { to: this.chequebook, data }, this.#tx);
       const floor = this.#shared.minBlock.get(this.chequebook) ?? 0;
       if (receipt.blockNumber > floor) this.#shared.minBlock.set(this.chequebook, receipt.blockNumber);
+      if (reduces) await markFleetWrite(this.#store, this.chequebook, receipt.blockNumber).catch(() => undefined); // the mark sent before stands
       return { hash: receipt.hash, receipt, events: decodeEvents(receipt, this.chequebook) };
     } finally {
       // Mined, failed or unknown: any handle's cached reading, or one under way, may be out of date.

@@ -1,6 +1,8 @@
 /**
  * State shared by every issuer handle of this process on one store.
  */
+import { randomUUID } from "node:crypto";
+
 import { KeyedMutex } from "../mutex.js";
 import type { ChequeStore } from "../store/types.js";
 import type { BlockId } from "./chain-funds.js";
@@ -17,7 +19,8 @@ import type { ChainFunds } from "./funds.js";
  */
 export interface Shared {
   lock: KeyedMutex;
-  snapshots: Map<string, { funds: ChainFunds; at: number; block: BlockId }>;
+  /** `mark`: the fleet's write mark (see {@link fleetMark}) the reading was taken under. */
+  snapshots: Map<string, { funds: ChainFunds; at: number; block: BlockId; mark: string }>;
   writes: Map<string, number>;
   /**
    * The block of the latest write mined through any handle: readings are taken at it or later, since a provider may
@@ -34,3 +37,25 @@ export function sharedFor(store: ChequeStore): Shared {
   if (shared === undefined) sharedByStore.set(store, (shared = { lock: new KeyedMutex(), snapshots: new Map(), writes: new Map(), minBlock: new Map() }));
   return shared;
 }
+
+/**
+ * On a store shared by several processes (one with `exclusive`), the mark of the latest fund-reducing write
+ * (withdrawal, hard-deposit increase) any process made to `chequebook`: a fresh random token with the block it was
+ * mined in (or the floor known before it was sent). Another process's cached reading is reused only under the mark it
+ * was taken under, and no reading comes from before that block: in-process state cannot see another process's writes.
+ * For a store of one process, the empty mark at block 0 (nothing read).
+ */
+export async function fleetMark(store: ChequeStore, chequebook: string): Promise<{ mark: string; block: number }> {
+  if (store.exclusive === undefined) return { mark: "", block: 0 };
+  const mark = (await store.getMeta(fleetMarkKey(chequebook))) ?? "";
+  const block = Number(mark.split(":")[0]);
+  return { mark, block: Number.isSafeInteger(block) && block > 0 ? block : 0 };
+}
+
+/** Records a fund-reducing write to `chequebook` for the other processes sharing `store` (under the issue lock). */
+export async function markFleetWrite(store: ChequeStore, chequebook: string, block: number): Promise<void> {
+  if (store.exclusive === undefined) return;
+  await store.putMeta(fleetMarkKey(chequebook), `${block}:${randomUUID()}`);
+}
+
+const fleetMarkKey = (chequebook: string) => `issuer:write:${chequebook.toLowerCase()}`;

@@ -130,17 +130,19 @@ export interface ChequeStore {
    * in it what must not interleave across processes: an issue's funds check, signature and commit
    * (`issue:<chequebook>`) and a cash-out (`cashout:<chequebook>:<beneficiary>`). Receipts need no lock: they
    * compare-and-set (`putReceived` with `previous`). Stores owned by one process (memory, SQLite) leave it out: the SDK's
-   * in-process locks are enough there, and cost nothing more.
+   * in-process locks are enough there, and cost nothing more. Given several keys (a batch cash-out), it holds them all,
+   * taken in sorted order so that two holders of overlapping sets never deadlock.
    *
-   * @throws ChequeError STORE_BUSY if the lock is not free in time; anything `work` throws.
+   * @throws ChequeError STORE_BUSY if a lock is not free in time; anything `work` throws.
    */
-  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+  exclusive?<T>(key: string | readonly string[], work: () => Promise<T>): Promise<T>;
 
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
 }
 
-/** Runs `work` under `store`'s cross-process lock `key` if it has one ({@link ChequeStore.exclusive}), else as is. */
-export function acrossProcesses<T>(store: ChequeStore, key: string, work: () => Promise<T>): Promise<T> {
-  return store.exclusive === undefined ? work() : store.exclusive(key.toLowerCase(), work);
+/** Runs `work` under `store`'s cross-process lock(s) `key` if it has them ({@link ChequeStore.exclusive}), else as is. */
+export function acrossProcesses<T>(store: ChequeStore, key: string | readonly string[], work: () => Promise<T>): Promise<T> {
+  if (store.exclusive === undefined) return work();
+  return store.exclusive(typeof key === "string" ? key.toLowerCase() : key.map((k) => k.toLowerCase()), work);
 }

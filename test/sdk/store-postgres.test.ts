@@ -46,20 +46,20 @@ describe("SDK PostgreSQL stores", function () {
       expect(await second.totalIssued(BOOK_A)).to.equal(42n);
       expect(await third.getMeta("watch:cursor")).to.equal("123");
       await Promise.all([second.close(), third.close()]);
-      expect(await sql(url, "SELECT version FROM swap_schema ORDER BY version")).to.deep.equal([{ version: 1 }]);
+      expect(await sql(url, "SELECT version FROM swap_schema ORDER BY version")).to.deep.equal([{ version: 1 }, { version: 2 }, { version: 3 }]);
     });
 
     it("refuses a database migrated by newer code with STORE_SCHEMA_NEWER, changing nothing", async function () {
       const newer = await freshDatabase("newer");
       await (await PostgresChequeStore.open(newer)).close();
-      await sql(newer, "INSERT INTO swap_schema (version) VALUES (2)");
+      await sql(newer, "INSERT INTO swap_schema (version) VALUES (4)");
       for (const open of [() => PostgresChequeStore.open(newer), () => PostgresLedgerStore.open(newer)]) {
         try {
           await open();
           expect.fail("should throw");
         } catch (e) {
           expect(isChequeError(e, "STORE_SCHEMA_NEWER"), String(e)).to.equal(true);
-          expect((e as { details: Record<string, unknown> }).details).to.include({ found: 2, supported: 1 });
+          expect((e as { details: Record<string, unknown> }).details).to.include({ found: 4, supported: 3 });
         }
       }
     });

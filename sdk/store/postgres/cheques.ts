@@ -10,10 +10,12 @@
  *
  * @example const store = await PostgresChequeStore.open("postgres://swap@db.internal/swap")
  */
+import { randomUUID } from "node:crypto";
+
 import { getAddress } from "ethers";
 
 import type { SignedCheque } from "../../cheque/cheque.js";
-import { ChequeError } from "../../errors.js";
+import { ChequeError, isChequeError } from "../../errors.js";
 import { requireHigher, requirePrevious } from "../rules.js";
 import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, PutReceivedOptions, ReceivedCheque } from "../types.js";
 import { PostgresDatabase, type PostgresStoreOptions } from "./database.js";
@@ -42,9 +44,9 @@ export class PostgresChequeStore implements ChequeStore {
     return new PostgresChequeStore(await PostgresDatabase.open(url, options));
   }
 
-  /** Runs `work` holding the cross-process lock `key` (see {@link PostgresDatabase.exclusive}). */
-  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    return this.#db.exclusive(`cheques:${key}`, work);
+  /** Runs `work` holding the cross-process lock(s) `key` (see {@link PostgresDatabase.exclusive}). */
+  exclusive<T>(key: string | readonly string[], work: () => Promise<T>): Promise<T> {
+    return this.#db.exclusive((typeof key === "string" ? [key] : key).map((k) => `cheques:${k}`), work);
   }
 
   async getReceived(chequebook: string, beneficiary: string): Promise<ReceivedCheque | undefined> {
@@ -53,15 +55,32 @@ export class PostgresChequeStore implements ChequeStore {
   }
 
   putReceived(cheque: SignedCheque, receivedAt = Date.now(), options: PutReceivedOptions = {}): Promise<void> {
-    const previous = options.previous;
-    if (previous === undefined) return this.#raise("received", cheque, receivedAt);
+    const writer = randomUUID();
+    return this.#putReceived(cheque, receivedAt, options.previous, writer).catch((error: unknown) => this.#unheard(error, cheque, writer));
+  }
+
+  /**
+   * A receipt that failed with STORE_FAILURE may have committed unheard (the connection broke at the commit): if the
+   * cheque held carries this write's token, it did, and reporting it failed would lose an accepted payment (the
+   * peer's re-send of it is stale by then). Anything else stays failed.
+   */
+  async #unheard(error: unknown, cheque: SignedCheque, writer: string): Promise<void> {
+    if (!isChequeError(error, "STORE_FAILURE")) throw error;
+    const held = await this.#db
+      .query("received-writer", "SELECT writer FROM received WHERE chequebook = $1 AND beneficiary = $2", [lower(cheque.chequebook), lower(cheque.beneficiary)])
+      .catch(() => undefined);
+    if (held?.rows[0]?.writer !== writer) throw error;
+  }
+
+  #putReceived(cheque: SignedCheque, receivedAt: number, previous: bigint | undefined, writer: string): Promise<void> {
+    if (previous === undefined) return this.#raise("received", cheque, receivedAt, writer);
     this.#db.assertOpen();
-    const [book, to, amount, signature, at] = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, receivedAt].map(literal);
+    const [book, to, amount, signature, at, token] = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, receivedAt, writer].map(literal);
     // Compare-and-set: insert where none is held, or replace exactly the cheque the caller saw.
     const sql = previous === 0n
-      ? `INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at) VALUES (${book}, ${to}, ${amount}, ${signature}, ${at}) ON CONFLICT (chequebook, beneficiary) DO NOTHING`
-      : `UPDATE received SET cumulative = ${amount}, signature = ${signature}, received_at = ${at} WHERE chequebook = ${book} AND beneficiary = ${to} AND cumulative = ${literal(previous)} AND cumulative < ${amount}`;
-    return this.#db.writes.run({
+      ? `INSERT INTO received (chequebook, beneficiary, cumulative, signature, received_at, writer) VALUES (${book}, ${to}, ${amount}, ${signature}, ${at}, ${token}) ON CONFLICT (chequebook, beneficiary) DO NOTHING`
+      : `UPDATE received SET cumulative = ${amount}, signature = ${signature}, received_at = ${at}, writer = ${token} WHERE chequebook = ${book} AND beneficiary = ${to} AND cumulative = ${literal(previous)} AND cumulative < ${amount}`;
+    return this.#db.write({
       sql,
       settle: async (changed) => {
         if (changed === 1) return;
@@ -105,14 +124,17 @@ export class PostgresChequeStore implements ChequeStore {
    * Writes `cheque` into `table` if it is above the row held, in one statement: of two processes racing, the
    * lower cheque is refused whichever commits first.
    */
-  #raise(table: "received" | "issued", cheque: SignedCheque, at: number): Promise<void> {
+  #raise(table: "received" | "issued", cheque: SignedCheque, at: number, writer?: string): Promise<void> {
     this.#db.assertOpen();
-    const column = table === "received" ? "received_at" : "issued_at";
-    const values = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, at].map(literal).join(", ");
-    return this.#db.writes.run({
+    // Received cheques carry the token of the write that stored them (see #unheard).
+    const column = table === "received" ? "received_at, writer" : "issued_at";
+    const set = table === "received" ? "received_at = excluded.received_at, writer = excluded.writer" : "issued_at = excluded.issued_at";
+    const fields = [lower(cheque.chequebook), lower(cheque.beneficiary), cheque.cumulativePayout, cheque.signature, at];
+    const values = (table === "received" ? [...fields, writer ?? null] : fields).map(literal).join(", ");
+    return this.#db.write({
       sql:
         `INSERT INTO ${table} AS t (chequebook, beneficiary, cumulative, signature, ${column}) VALUES (${values}) ` +
-        `ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, ${column} = excluded.${column} ` +
+        `ON CONFLICT (chequebook, beneficiary) DO UPDATE SET cumulative = excluded.cumulative, signature = excluded.signature, ${set} ` +
         "WHERE t.cumulative < excluded.cumulative",
       settle: async (changed) => {
         if (changed === 1) return;
@@ -204,7 +226,7 @@ export class PostgresChequeStore implements ChequeStore {
 
   /** A plain write: `sql` with `$n` placeholders, the values inlined as literals. */
   #write(_name: string, sql: string, values: Array<string | number | bigint | boolean | null>): Promise<void> {
-    return this.#db.writes.run({ sql: sql.replace(/\$(\d+)/g, (_m, n: string) => literal(values[Number(n) - 1])) });
+    return this.#db.write({ sql: sql.replace(/\$(\d+)/g, (_m, n: string) => literal(values[Number(n) - 1])) });
   }
 
   /** Commits the queued writes (waiting for them), then closes the connections. */

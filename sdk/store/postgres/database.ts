@@ -12,10 +12,12 @@
  * - **Versioned migrations** run on open, one opener at a time (a transaction-scoped advisory lock); a database
  *   migrated by newer code is refused with STORE_SCHEMA_NEWER.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+
 import pg from "pg";
 
 import { ChequeError, isChequeError } from "../../errors.js";
-import { GroupCommit } from "./group-commit.js";
+import { GroupCommit, type Write } from "./group-commit.js";
 import { MIGRATIONS } from "./schema.js";
 import { redactUrl } from "./url.js";
 
@@ -53,6 +55,8 @@ export class PostgresDatabase {
   readonly writes: GroupCommit;
   readonly #pool: pg.Pool;
   readonly #locks: pg.Pool;
+  /** The lock session of the {@link PostgresDatabase.exclusive} call the current work runs in, if any. */
+  readonly #holder = new AsyncLocalStorage<{ client: pg.PoolClient; held: boolean }>();
   #closed = false;
 
   private constructor(url: string, options: PostgresStoreOptions) {
@@ -62,11 +66,16 @@ export class PostgresDatabase {
     this.#locks = new pg.Pool({
       connectionString: url,
       max: options.lockPoolSize ?? 32,
-      options: `${session} -c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 30_000))}`,
+      // A lock session sits idle while its work runs: a server-wide idle_session_timeout must not end it (and the
+      // lock with it) under the holder.
+      options: `${session} -c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 30_000))} -c idle_session_timeout=0`,
     });
-    // An idle connection dropped by the server is replaced at the next use; without a listener it would crash us.
-    this.#pool.on("error", () => undefined);
-    this.#locks.on("error", () => undefined);
+    // A connection dropped by the server, idle in a pool or checked out between queries (a lock session while its
+    // work runs), fails its next use and is discarded; without a listener its error event would crash the process.
+    for (const pool of [this.#pool, this.#locks]) {
+      pool.on("error", () => undefined);
+      pool.on("connect", (client) => void client.on("error", () => undefined));
+    }
     this.writes = new GroupCommit(this.#pool, options.parallelBatches ?? 2);
   }
 
@@ -113,6 +122,29 @@ export class PostgresDatabase {
     }
   }
 
+  /**
+   * Commits `write`: in the group commit, or, for work running under {@link PostgresDatabase.exclusive}, on that
+   * lock's own session. A write made under a lock is thus fenced by it: should the lock's session end while the work
+   * runs (so that the lock may be held by another process by now), the write fails instead of committing.
+   */
+  async write(write: Write): Promise<void> {
+    this.assertOpen();
+    const lock = this.#holder.getStore();
+    // A task the work left running after it ended is no longer under the lock: the group commit takes it.
+    if (lock === undefined || !lock.held) return this.writes.run(write);
+    let changed: number;
+    try {
+      changed = (await lock.client.query(write.sql)).rowCount ?? 0;
+    } catch (cause) {
+      throw storeFailure(`writing to ${redactUrl(this.url)} under a lock`, cause);
+    }
+    try {
+      await write.settle?.(changed);
+    } catch (error) {
+      throw storeFailure(`writing to ${redactUrl(this.url)}`, error);
+    }
+  }
+
   /** A read (or a single-statement write outside the group commit). */
   async query<R extends pg.QueryResultRow = Record<string, unknown>>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.assertOpen();
@@ -124,16 +156,19 @@ export class PostgresDatabase {
   }
 
   /**
-   * Runs `work` while holding the advisory lock named `key`, which at most one connection to this database holds at
-   * a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
+   * Runs `work` while holding the advisory lock named by each of `keys`, which at most one connection to this
+   * database holds at a time: across processes and machines. Released when `work` settles, or by the server if this process dies.
    *
-   * NOTE: should the lock's connection break while `work` runs, the server releases the lock early; the store's
-   * own writes stay safe (they never lower a cheque), but another process may start the same work meanwhile.
+   * Writes made by `work` through this database ({@link PostgresDatabase.write}) commit on the lock's session. Should
+   * that session end while `work` runs (network, failover, an operator ending it; not the server's
+   * idle_session_timeout, switched off for lock sessions), the server releases the lock early and another process
+   * may start the same work meanwhile; but every write `work` attempts from then on fails (STORE_FAILURE), so what it
+   * concluded under the lock is never committed without it.
    *
    * @throws ChequeError STORE_BUSY if the lock is not free within `lockTimeoutMs`; STORE_FAILURE if the database
    *   cannot be reached; anything `work` throws.
    */
-  async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(keys: string | readonly string[], work: () => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -141,20 +176,27 @@ export class PostgresDatabase {
     } catch (cause) {
       throw storeFailure(`connecting to ${redactUrl(this.url)}`, cause);
     }
-    try {
-      await client.query({ name: "lock", text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [key] });
-    } catch (cause) {
-      client.release(true);
-      if (sqlState(cause) === "55P03") {
-        throw new ChequeError("STORE_BUSY", `another process held the lock "${key}" for too long: retry later, or raise lockTimeoutMs`, { details: { key }, cause });
-      }
-      throw storeFailure(`locking "${key}"`, cause);
-    }
-    try {
-      return await work();
-    } finally {
+    // Several keys on one session, in sorted order: two holders of overlapping sets never deadlock, and a batch of
+    // any size needs one connection.
+    for (const key of [...new Set(typeof keys === "string" ? [keys] : keys)].sort()) {
       try {
-        await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock(hashtextextended($1, 0))", values: [key] });
+        await client.query({ name: "lock", text: "SELECT pg_advisory_lock(hashtextextended($1, 0))", values: [key] });
+      } catch (cause) {
+        client.release(true); // closing the session drops the locks taken so far
+        if (sqlState(cause) === "55P03") {
+          throw new ChequeError("STORE_BUSY", `another process held the lock "${key}" for too long: retry later, or raise lockTimeoutMs`, { details: { key }, cause });
+        }
+        throw storeFailure(`locking "${key}"`, cause);
+      }
+    }
+    const lock = { client, held: true };
+    try {
+      return await this.#holder.run(lock, work);
+    } finally {
+      lock.held = false;
+      try {
+        // The session holds this call's locks only.
+        await client.query({ name: "unlock", text: "SELECT pg_advisory_unlock_all()" });
         client.release();
       } catch {
         client.release(true); // closing the session drops its locks

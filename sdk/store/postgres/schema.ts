@@ -8,8 +8,8 @@
  *
  * The cheque tables defend themselves against any writer, not only this SDK: a trigger refuses an update that
  * lowers a cheque's cumulative payout, or that keeps it and changes the signature (two different cheques with one
- * amount), and a row is never deleted. So a buggy or hostile process sharing the database cannot take back a
- * received cheque or hand out a second meaning of an issued one through ordinary SQL.
+ * amount), and a row is never deleted, nor a table truncated. So a buggy or hostile process sharing the database
+ * cannot take back a received cheque or hand out a second meaning of an issued one through ordinary SQL.
  */
 const V1 = `
 CREATE TABLE received (
@@ -45,5 +45,27 @@ CREATE TRIGGER received_only_rises BEFORE UPDATE OR DELETE ON received FOR EACH 
 CREATE TRIGGER issued_only_rises BEFORE UPDATE OR DELETE ON issued FOR EACH ROW EXECUTE FUNCTION swap_cheque_only_rises();
 `;
 
+/**
+ * TRUNCATE fires no row trigger: without these, one statement (a test's clean-up run against the wrong database)
+ * would empty the cheque tables, and every old cheque a peer re-sent would then be credited a second time.
+ */
+const V2 = `
+CREATE FUNCTION swap_cheque_never_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the % cheques are never truncated', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE TRIGGER received_never_truncated BEFORE TRUNCATE ON received FOR EACH STATEMENT EXECUTE FUNCTION swap_cheque_never_truncated();
+CREATE TRIGGER issued_never_truncated BEFORE TRUNCATE ON issued FOR EACH STATEMENT EXECUTE FUNCTION swap_cheque_never_truncated();
+`;
+
+/**
+ * Each received cheque carries a random token of the write that stored it: a write whose connection broke at the
+ * commit (outcome unknown) reads it back to learn whether it was the one committed, and never takes another
+ * process's receipt of the same cheque for its own.
+ */
+const V3 = `
+ALTER TABLE received ADD COLUMN writer TEXT;
+`;
+
 /** Every migration, in order; the schema version is their count. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
