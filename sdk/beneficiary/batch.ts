@@ -171,6 +171,15 @@ export class BatchCasher implements CashoutExecutor {
       const price = await this.#price();
       const planned: Array<Planned & { index: number }> = [];
       for (const [chequebook, index] of firstIndex) {
+        // A cash-out of this item another process (or call) left pending is settled first: recorded, not sent again.
+        // If the node cannot tell what became of it, the item waits (left out), the others go on.
+        try {
+          await this.#casher.settlePendingLocked(chequebook, me);
+        } catch (e) {
+          const code = isChequeError(e) ? e.code : "RPC_ERROR";
+          report(index, skip(chequebook, me, 0n, code, `an earlier cash-out of it is still pending: ${(e as Error).message}`));
+          continue;
+        }
         const plan = await this.#plan(chequebook, me, price, options.force ?? false);
         if ("status" in plan) report(index, plan);
         else planned.push({ ...plan, index });

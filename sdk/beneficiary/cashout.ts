@@ -151,14 +151,16 @@ export class ChequeCasher {
    * @param options.force - cash even if gas exceeds the configured share of the payout.
    * @throws ChequeError NOTHING_TO_CASH, UNPROFITABLE_CASHOUT, CONTRACT_REVERT, NO_GAS_FUNDS, OUT_OF_GAS,
    *   TX_DROPPED, TIMEOUT, RPC_UNAVAILABLE, RPC_TIMEOUT, WRONG_CHAIN. Every attempt is recorded in the store; one
-   *   the node stopped answering about after it may have been sent stays `pending` and is settled by
-   *   {@link ChequeCasher.recover} before the next cash-out. Runs after any earlier cash-out of the same chequebook
-   *   and beneficiary has finished.
+   *   the node stopped answering about after it may have been sent stays `pending` and is settled (as by
+   *   {@link ChequeCasher.recover}) before the next cash-out of that chequebook, in this process or another sharing
+   *   the store. Runs after any earlier cash-out of the same chequebook and beneficiary has finished.
    */
   async cashOut(chequebook: string, options: { recipient?: string; force?: boolean } = {}): Promise<CashoutResult> {
     await this.#recovered();
     const address = toAddress(chequebook, "chequebook");
-    return this.#locked(lockKey(address, await this.#me()), async () => {
+    const me = await this.#me();
+    return this.#locked(lockKey(address, me), async () => {
+      await this.settlePendingLocked(address, me);
       const quote = await this.quote(address, options);
       if (!quote.worthIt && !options.force) throw unprofitable(quote);
       return this.#send(quote.chequebook, quote.cheque, quote.data, 0n);
@@ -174,7 +176,10 @@ export class ChequeCasher {
   async cashOutFor(args: { cheque: SignedCheque; authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
     const cheque = validateCheque(args.cheque);
     await this.#recovered();
-    return this.#locked(lockKey(cheque.chequebook, cheque.beneficiary), () => this.#cashFor(cheque, args));
+    return this.#locked(lockKey(cheque.chequebook, cheque.beneficiary), async () => {
+      await this.settlePendingLocked(cheque.chequebook, cheque.beneficiary);
+      return this.#cashFor(cheque, args);
+    });
   }
 
   async #cashFor(cheque: SignedCheque, args: { authorisation: string; recipient: string; callerPayout: bigint; force?: boolean }): Promise<CashoutResult> {
@@ -312,6 +317,30 @@ export class ChequeCasher {
       if (settled !== undefined) out.push({ record: settled, outcome: settled.status });
     }
     return out;
+  }
+
+  /**
+   * Under the pair's lock, before a new cash-out: settles what an earlier one of this chequebook and beneficiary
+   * left pending (another process sharing the store that died after sending, or a call of ours the node stopped
+   * answering about), so a transaction already sent is recorded, not sent twice, and its remembered transaction is
+   * not overwritten. One sent by another account sharing the store is left to it.
+   *
+   * @internal For executors of this package only ({@link BatchCasher}): the caller must hold the cash-out lock of
+   *   the pair, in the process and across processes, as {@link ChequeCasher.cashOut} does.
+   */
+  async settlePendingLocked(chequebook: string, beneficiary: string): Promise<void> {
+    const all = await this.#store.listCashouts(chequebook);
+    const pending = all.filter((r) => r.status === "pending" && r.beneficiary.toLowerCase() === beneficiary.toLowerCase());
+    if (pending.length === 0) return;
+    const me = (await this.#signer.getAddress()).toLowerCase();
+    const recorded = new Set(all.flatMap((r) => (r.txHash === undefined ? [] : [r.txHash.toLowerCase()])));
+    // Newest first: the remembered transaction belongs to the newest pending record, as in recover().
+    let row = await this.#store.getPendingTx(cashoutTxKey(pending[0]!.chequebook, pending[0]!.beneficiary));
+    if (row !== undefined && row.from.toLowerCase() !== me) return;
+    for (const record of pending) {
+      await this.#recoverOne(record, row, me, recorded);
+      row = undefined;
+    }
   }
 
   async #recoverOne(record: CashoutRecord, row: PendingTx | undefined, me: string, recorded: Set<string>): Promise<CashoutRecord> {

@@ -197,6 +197,24 @@ describe("BatchCasher", function () {
     expect(await f.token.balanceOf(f.me)).to.equal(115n * UNIT); // 5 were cashed in the fixture
   });
 
+  it("settles an item's cash-out another process left pending before batching it: recorded once, not sent again", async function () {
+    const f = await networkHelpers.loadFixture(mixedFixture);
+    const store = await storeWith(f);
+    const batch = await casherFor(f, store);
+    expect((await batch.cashOut([f.noneHeld]))[0]!.code).to.equal("NOTHING_TO_CASH"); // its start-up recovery is done
+    // Another process sharing the store cashed `covered` one by one, was mined, and died before recording it.
+    const record = { id: `${f.covered}:${f.me}:${10n * UNIT}:1`, chequebook: f.covered, beneficiary: f.me, cumulativePayout: 10n * UNIT, status: "pending" as const, updatedAt: 1 };
+    await store.putCashout(record);
+    const held = (await store.getReceived(f.covered, f.me))!;
+    const nonce = await ethers.provider.getTransactionCount(f.me, "pending");
+    const sent = await f.books[0]!.connect(f.wallet).cashChequeBeneficiary(f.me, 10n * UNIT, held.cheque.signature, { nonce });
+    await store.putPendingTx({ key: cashoutTxKey(f.covered, f.me), hash: sent.hash, from: f.me, nonce, createdAt: 1 });
+    const [r] = await batch.cashOut([f.covered]);
+    expect(r).to.deep.include({ status: "skipped", code: "NOTHING_TO_CASH", paid: 0n });
+    expect((await store.listCashouts(f.covered)).map((c) => [c.id, c.status, c.paid])).to.deep.equal([[record.id, "confirmed", 10n * UNIT]]);
+    expect(await store.listPendingTx()).to.deep.equal([]);
+  });
+
   it("leaves a batch whose block is reorganised away after its confirmations pending; the recovery finds it dropped, the next batch pays", async function () {
     const f = await networkHelpers.loadFixture(mixedFixture);
     const store = await storeWith(f);

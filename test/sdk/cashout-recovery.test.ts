@@ -154,6 +154,22 @@ describe("SDK cash-out: reorganisations, races, recovery", function () {
       expect((await casher.cashOut(f.address)).paid).to.equal(40n * UNIT);
     });
 
+    it("a casher already running settles a cash-out another process left pending before it cashes that chequebook again", async function () {
+      const f = await networkHelpers.loadFixture(sdkFixture);
+      const casher = new ChequeCasher({ signer: f.beneficiary, store, gasCostInToken: free, tx: FAST });
+      await rejection(() => casher.cashOut(f.address)); // nothing held yet: its one recovery at start-up is behind it
+      // Another process sharing the store sent a cash-out, was mined, and died before recording it.
+      await interrupted(f, store, 40n * UNIT, { send: true, remember: "hash" });
+      expect((await rejection(() => casher.cashOut(f.address))).code).to.equal("NOTHING_TO_CASH");
+      expect((await store.listCashouts(f.address)).map((r) => [r.status, r.paid])).to.deep.equal([["confirmed", 40n * UNIT]]);
+      expect(await store.listPendingTx()).to.deep.equal([]);
+      // And one that never reached the chain: recorded as dropped, then cashed once, its pending row not overwritten.
+      await interrupted(f, store, 70n * UNIT, { send: false, remember: "hash" });
+      expect((await casher.cashOut(f.address)).paid).to.equal(30n * UNIT);
+      expect((await store.listCashouts(f.address)).map((r) => r.status).sort()).to.deep.equal(["confirmed", "confirmed", "dropped"]);
+      expect(await store.listPendingTx()).to.deep.equal([]);
+    });
+
     it("runs by itself before the first cash-out", async function () {
       const f = await networkHelpers.loadFixture(sdkFixture);
       await interrupted(f, store, 40n * UNIT, { send: true, remember: "hash" });
