@@ -10,13 +10,12 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-import { Wallet, verifyTypedData } from "ethers";
+import { verifyTypedData } from "ethers";
 import hre from "hardhat";
 
 import {
   ChequeReceiver,
   ChequeVerifier,
-  ChequebookIssuer,
   MemoryChequeStore,
   MemoryLedgerStore,
   SqliteChequeStore,
@@ -29,13 +28,13 @@ import {
   setCryptoBackend,
   encodeSwapMessage,
   signCheque,
-  type HardPhaseOptions,
   type LedgerStore,
   type SignedCheque,
   type ChequeStore,
   PostgresChequeStore,
 } from "../sdk/index.js";
 import { gasTable, measureGas } from "./lib/gas.js";
+import { benchChain, libp2pHardPhase } from "./lib/bench-chain.js";
 import { measureLibp2pOverhead } from "./lib/libp2p-bench.js";
 import { alignedTable } from "./lib/table.js";
 import { receivePostgresProcesses } from "./lib/bench-pg.js";
@@ -80,24 +79,9 @@ function rateSync(op: (i: number) => unknown, ms = 700): number {
 }
 
 const { ethers } = await hre.network.getOrCreate();
-const [deployer, issuerSigner, beneficiarySigner] = await ethers.getSigners();
-const { chainId } = await ethers.provider.getNetwork();
-const token = await ethers.deployContract("TestToken");
-const factory = await ethers.deployContract("ChequebookFactory", [await token.getAddress()]);
-const factoryAddress = await factory.getAddress();
-const tokenAddress = await token.getAddress();
-const issuerKey = Wallet.createRandom();
-const beneficiary = beneficiarySigner!.address;
-
-async function newChequebook(salt: string, issuer = issuerKey.address): Promise<string> {
-  const f = factory.connect(deployer!);
-  const address = await f.deploySimpleSwap.staticCall(issuer, 86_400n, salt);
-  await (await f.deploySimpleSwap(issuer, 86_400n, salt)).wait();
-  await token.mint(address, 10n ** 30n);
-  return address;
-}
+const chain = await benchChain(ethers);
+const { chainId, factoryAddress, tokenAddress, issuerKey, beneficiary, newChequebook } = chain;
 const chequebook = await newChequebook(ethers.id("bench"));
-void issuerSigner;
 
 /** Cheques with increasing cumulative payouts, pre-signed. */
 async function cheques(book: string, n: number, from = 1n): Promise<SignedCheque[]> {
@@ -319,19 +303,7 @@ try {
 log("SWAP over libp2p...");
 {
   // Hard phase: each node pays from its own chequebook on the in-process chain and verifies the other's cheques.
-  const hard = async () => {
-    const tokenPerUnit = 10n ** 12n;
-    const side = async (key: ReturnType<typeof Wallet.createRandom>, book: string, beneficiaryAddress: string): Promise<HardPhaseOptions> => {
-      const store = new MemoryChequeStore();
-      const verifier = new ChequeVerifier({ provider: ethers.provider, chainId, beneficiary: beneficiaryAddress, trustedFactories: [factoryAddress], token: tokenAddress, store });
-      const issuer = await ChequebookIssuer.connect({ signer: key.connect(ethers.provider), chequebook: book, store });
-      return { issuer, receiver: new ChequeReceiver({ verifier, store }), verifier, store, token: tokenAddress };
-    };
-    const serverKey = Wallet.createRandom();
-    const serverBook = await newChequebook(ethers.id("bench libp2p server"), serverKey.address);
-    const clientBook = await newChequebook(ethers.id("bench libp2p client"));
-    return { client: await side(issuerKey, clientBook, issuerKey.address), server: await side(serverKey, serverBook, beneficiary), tokenPerUnit };
-  };
+  const hard = libp2pHardPhase(chain);
   const o = await measureLibp2pOverhead({ hard });
   results.libp2pRounds = o.rounds;
   results.libp2pPlainPerSec = o.plainPerSec;
