@@ -374,6 +374,11 @@ export class ChequeCasher {
         return this.#latest(record);
       }
     }
+    // Sent under a hash never learnt (a send the node did not answer) and still in the pool: not dropped, not yet.
+    if (row === undefined) {
+      const [inPool, mined] = await rpc("reading the account's nonces", () => Promise.all([provider.getTransactionCount(me, "pending"), provider.getTransactionCount(me, "latest")]));
+      if (inPool > mined) throw new ChequeError("TIMEOUT", `a transaction of ${me} is still waiting to be mined: cash-out ${record.id} is settled once it is`, { details: { chequebook: record.chequebook } });
+    }
     const reason = row === undefined ? "the process stopped before the transaction was sent" : `transaction ${row.hash} was dropped`;
     await this.#fail(record, new ChequeError("TX_DROPPED", `${reason}; nothing was paid by it: cash out again`));
     return this.#latest(record);

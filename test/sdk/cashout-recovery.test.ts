@@ -170,6 +170,30 @@ describe("SDK cash-out: reorganisations, races, recovery", function () {
       expect(await store.listPendingTx()).to.deep.equal([]);
     });
 
+    it("does not record as dropped a cash-out another process sent (hash never learnt) that is still waiting to be mined", async function () {
+      const f = await networkHelpers.loadFixture(sdkFixture);
+      const progress: TxProgress[] = [];
+      const casher = new ChequeCasher({ signer: f.beneficiary, store, gasCostInToken: free, tx: { ...FAST, onProgress: (p) => progress.push(p) } });
+      await rejection(() => casher.cashOut(f.address)); // nothing held yet: its one recovery at start-up is behind it
+      const nonceBefore = await ethers.provider.getTransactionCount(f.beneficiary.address, "latest");
+      // Another process (a signer that sends through the node) got no answer to its send and died: the transaction
+      // is in the node's pool, its hash was never learnt.
+      await ethers.provider.send("evm_setAutomine", [false]);
+      const record = await interrupted(f, store, 40n * UNIT, { send: true, remember: "nothing" });
+      const first = casher.cashOut(f.address).then((r) => ({ r }), (e: unknown) => ({ e }));
+      await Promise.race([first, until(() => progress.some((p) => p.stage === "sent"))]);
+      await ethers.provider.send("evm_mine", []);
+      await first;
+      await ethers.provider.send("evm_setAutomine", [true]);
+      await rejection(() => casher.cashOut(f.address)); // settles whatever is left pending; nothing more to cash
+      // The chain paid 40 once, by the other process's transaction, and sent nothing else.
+      expect(await f.token.balanceOf(f.beneficiary.address)).to.equal(40n * UNIT);
+      expect((await ethers.provider.getTransactionCount(f.beneficiary.address, "latest")) - nonceBefore, "a second cash-out was sent").to.equal(1);
+      const settled = (await store.listCashouts(f.address)).find((r) => r.id === record.id)!;
+      expect([settled.status, settled.paid], "the payment the chain made is not in the store").to.deep.equal(["confirmed", 40n * UNIT]);
+      expect(await store.listPendingTx()).to.deep.equal([]);
+    });
+
     it("runs by itself before the first cash-out", async function () {
       const f = await networkHelpers.loadFixture(sdkFixture);
       await interrupted(f, store, 40n * UNIT, { send: true, remember: "hash" });
