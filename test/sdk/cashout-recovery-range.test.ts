@@ -9,27 +9,18 @@ import { HDNodeWallet, Mnemonic, type Provider } from "ethers";
 
 import { ChequeCasher, MemoryChequeStore, signCheque } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { UNIT, sdkFixture } from "./helpers.js";
+import { UNIT, sdkFixture, withGetLogs } from "./helpers.js";
 
 const MAX_RANGE = 300;
 
 /** The chain's node, refusing log queries over more than MAX_RANGE blocks as public nodes do. */
-function rangeCapped(): Provider {
-  const target = ethers.provider as unknown as Record<string, unknown>;
-  return new Proxy(target, {
-    get(object, key) {
-      const value = Reflect.get(object, key, object) as unknown;
-      if (typeof value !== "function") return value;
-      if (key !== "getLogs") return (value as (...a: unknown[]) => unknown).bind(object);
-      return async (filter: { fromBlock?: number; toBlock?: number }) => {
-        const head = await ethers.provider.getBlockNumber();
-        const span = Number(filter.toBlock ?? head) - Number(filter.fromBlock ?? 0) + 1;
-        if (span > MAX_RANGE) throw Object.assign(new Error(`query exceeds max block range ${MAX_RANGE}`), { code: -32600 });
-        return (value as (f: unknown) => Promise<unknown>).call(object, filter);
-      };
-    },
-  }) as unknown as Provider;
-}
+const rangeCapped = (): Provider =>
+  withGetLogs((getLogs) => async (filter) => {
+    const head = await ethers.provider.getBlockNumber();
+    const span = Number(filter.toBlock ?? head) - Number(filter.fromBlock ?? 0) + 1;
+    if (span > MAX_RANGE) throw Object.assign(new Error(`query exceeds max block range ${MAX_RANGE}`), { code: -32600 });
+    return getLogs(filter);
+  });
 
 describe("SDK cash-out: recovery against a node capping log ranges", function () {
   it("settles a cash-out left pending without its transaction and cashes again, with the default look-back", async function () {

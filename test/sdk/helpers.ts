@@ -1,4 +1,5 @@
 /** Fixtures for SDK tests on the in-process chain. Stores are made per test: chain snapshots do not undo them. */
+import type { Log, Provider } from "ethers";
 import type fc from "fast-check";
 
 import { MemoryChequeStore, ChequeVerifier, type ChequeStore, type ChequeVerifierOptions } from "../../sdk/index.js";
@@ -67,3 +68,22 @@ export function scheduledStore(inner: ChequeStore, s: fc.Scheduler): ChequeStore
 }
 
 export { UNIT };
+
+type LogFilter = { fromBlock?: number | string; toBlock?: number | string };
+
+/**
+ * The in-process chain's provider with its `getLogs` wrapped by `wrap`: a node with its own limits on log queries
+ * (a range cap, a cap on results), everything else as it is.
+ */
+export function withGetLogs(wrap: (getLogs: (filter: LogFilter) => Promise<Log[]>) => (filter: LogFilter) => Promise<Log[]>): Provider {
+  const target = ethers.provider as unknown as Record<string, unknown>;
+  return new Proxy(target, {
+    get(object, key) {
+      const value = Reflect.get(object, key, object) as unknown;
+      if (typeof value !== "function") return value;
+      const bound = (value as (...a: unknown[]) => unknown).bind(object);
+      return key === "getLogs" ? wrap(bound as (filter: LogFilter) => Promise<Log[]>) : bound;
+    },
+  }) as unknown as Provider;
+}
+

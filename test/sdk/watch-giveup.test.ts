@@ -5,11 +5,11 @@
  */
 import { expect } from "chai";
 
-import type { Log, Provider } from "ethers";
+import type { Provider } from "ethers";
 
 import { MemoryChequeStore } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/setup.js";
-import { UNIT, sdkFixture } from "./helpers.js";
+import { UNIT, sdkFixture, withGetLogs } from "./helpers.js";
 import { advance, chainNow, hold, watcher } from "./watch-helpers.js";
 
 describe("cash-out watcher: no giving up on cover", function () {
@@ -66,21 +66,12 @@ describe("cash-out watcher: no giving up on cover", function () {
 });
 
 /** The chain's node with a cap on the logs one query may return, as public nodes have (theirs is 10,000 or less). */
-function cappedLogs(cap: number): Provider {
-  const target = ethers.provider as unknown as Record<string, unknown>;
-  return new Proxy(target, {
-    get(object, key) {
-      const value = Reflect.get(object, key, object) as unknown;
-      if (typeof value !== "function") return value;
-      if (key !== "getLogs") return (value as (...a: unknown[]) => unknown).bind(object);
-      return async (...args: unknown[]) => {
-        const logs = (await (value as (...a: unknown[]) => Promise<Log[]>).apply(object, args));
-        if (logs.length > cap) throw Object.assign(new Error(`query returned more than ${cap} results`), { code: -32005 });
-        return logs;
-      };
-    },
-  }) as unknown as Provider;
-}
+const cappedLogs = (cap: number): Provider =>
+  withGetLogs((getLogs) => async (filter) => {
+    const logs = await getLogs(filter);
+    if (logs.length > cap) throw Object.assign(new Error(`query returned more than ${cap} results`), { code: -32005 });
+    return logs;
+  });
 
 describe("cash-out watcher: a flood of logs", function () {
   this.timeout(120_000);
