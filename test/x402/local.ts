@@ -12,6 +12,9 @@ export const CHAIN = 31337n;
 export const issuer = new Wallet("0x" + "11".repeat(32));
 export const beneficiary = new Wallet("0x" + "22".repeat(32)).address;
 export const chequebook = getAddress("0x" + "c4".repeat(20));
+/** The token and the trusted factory the local requirements name (nothing is deployed there). */
+export const TOKEN = "0x" + "70".repeat(20);
+export const FACTORY = "0x" + "fa".repeat(20);
 
 /** The issuer's key checked, cover not: every chequebook counts as solvent. */
 export function localVerifier(payee = beneficiary, chainId = CHAIN): ChequeVerifier {
@@ -35,7 +38,7 @@ export function localVerifier(payee = beneficiary, chainId = CHAIN): ChequeVerif
 
 /** A `cheque` requirement of `price` to `payee`. */
 export function requirementFor(price: bigint, payee = beneficiary, chainId = CHAIN): PaymentRequirements {
-  return { scheme: "cheque", network: eip155Network(chainId), asset: "0x" + "70".repeat(20), amount: price.toString(), payTo: payee, maxTimeoutSeconds: 60, extra: {} };
+  return { scheme: "cheque", network: eip155Network(chainId), asset: TOKEN, amount: price.toString(), payTo: payee, maxTimeoutSeconds: 60, extra: {} };
 }
 
 /** A payment of the issuer's cheque of `value` to `payee`. */

@@ -15,11 +15,9 @@ import { wrapFetchWithPayment } from "@x402/fetch";
 
 import { MemoryChequeStore } from "../../sdk/index.js";
 import { ChequeAccounts, ChequeSchemeClient, MemoryChargeLedger, chequeResourceServer, chequeX402Client } from "../../sdk/x402/index.js";
-import { CHAIN, beneficiary, chequebook, issuer, localVerifier } from "./local.js";
+import { CHAIN, FACTORY, TOKEN, beneficiary, chequebook, issuer, localVerifier } from "./local.js";
 
 const PRICE = 1000n;
-const TOKEN = "0x" + "70".repeat(20);
-const FACTORY = "0x" + "fa".repeat(20);
 
 describe("x402 cheque scheme: a settlement below the price", function () {
   this.timeout(30_000);
