@@ -85,6 +85,12 @@ export interface LedgerStore {
   save(ledger: PeerLedger): Promise<void>;
   /** Writes several peers' ledgers at once (one commit); durable when it resolves. */
   saveMany?(ledgers: PeerLedger[]): Promise<void>;
+  /**
+   * Writes one peer's ledger before it returns, as durable as the store gets (a store in memory). When a store has
+   * it, the engine writes each change as it is made, and a booking is durable when its call returns; otherwise
+   * changes made in one turn of the event loop are written together. Throws if the write failed.
+   */
+  saveNow?(ledger: PeerLedger): void;
   close(): Promise<void>;
 }
 
@@ -119,7 +125,10 @@ export function ledgerFromJson(text: string): PeerLedger {
   return JSON.parse(text, (_k, v) => (v !== null && typeof v === "object" && typeof v.$big === "string" ? BigInt(v.$big) : v)) as PeerLedger;
 }
 
-/** Ledgers in memory: nothing survives the process. The engine hands it fresh copies, so it keeps them as they are. */
+/**
+ * Ledgers in memory: nothing survives the process. The engine hands it fresh copies, so it keeps them as they are;
+ * it writes through {@link saveNow}, at once.
+ */
 export class MemoryLedgerStore implements LedgerStore {
   #rows = new Map<string, PeerLedger>();
   async loadAll() {
@@ -130,6 +139,9 @@ export class MemoryLedgerStore implements LedgerStore {
     return l && structuredClone(l);
   }
   async save(ledger: PeerLedger) {
+    this.saveNow(ledger);
+  }
+  saveNow(ledger: PeerLedger): void {
     this.#rows.set(ledger.peer, ledger);
   }
   async close() {}

@@ -53,6 +53,12 @@ function runtime(l: PeerLedger): PeerState {
 
 const key = (address: string) => address.toLowerCase();
 
+/**
+ * What {@link PeerBook.save} returns when the change was written before it returned (a ledger with `saveNow`): a
+ * caller may act on the booking at once instead of after a turn of the event loop.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
+
 /** Every peer's state, written through to the ledger in batches. */
 export class PeerBook {
   readonly #ledger: LedgerStore;
@@ -221,16 +227,30 @@ export class PeerBook {
 
   /**
    * Writes `s` through to the ledger. Changes made in the same turn of the event loop are written together (one
-   * commit); the promise resolves once the write containing this change is durable.
+   * commit); the promise resolves once the write containing this change is durable. A ledger with `saveNow` is
+   * written at once, and {@link WRITTEN} returned.
    *
    * A copy that is no longer the peer's live state (it was evicted, and the peer may have been loaded back since)
    * is never written: it would overwrite the live record with an older one.
    */
   save(s: PeerState): Promise<void> {
     if (this.#peers.get(s.peer) !== s) return Promise.resolve();
+    if (this.#ledger.saveNow !== undefined) return this.#saveNow(s);
     this.#dirty.set(s.peer, s);
     // One pending flush per turn, settled by the write that carries every change made until then.
     return (this.#flush ??= new Promise<void>((resolve, reject) => setImmediate(this.#flushNow, resolve, reject)));
+  }
+
+  /** Writes `s` at once; a failure leaves the peer unsaved (it stays in memory) and rejects. */
+  #saveNow(s: PeerState): Promise<void> {
+    try {
+      this.#ledger.saveNow!(persistable(s));
+    } catch (error) {
+      this.#unsaved.add(s.peer);
+      return Promise.reject(error);
+    }
+    this.#unsaved.delete(s.peer);
+    return WRITTEN;
   }
 
   readonly #flushNow = (resolve: () => void, reject: (error: unknown) => void): void => {

@@ -12,7 +12,7 @@ import { ChequeError } from "../errors.js";
 import { price } from "./config.js";
 import type { EngineContext } from "./context.js";
 import type { Payments } from "./pay.js";
-import type { PeerState } from "./peers.js";
+import { WRITTEN, type PeerState } from "./peers.js";
 import { bookConsumed, bookServed, owedToPeer } from "./policy.js";
 
 /** Units set aside for a request; apply them once it is served, or release them. */
@@ -204,13 +204,11 @@ class Held implements Reservation {
       return this.#ctx.peers.save(s);
     }
     bookConsumed(s, this.#protocol, this.units);
-    return this.#consumedDurable(s);
-  }
-
-  /** A consumption is paid for (early payment) only once its booking is durable. */
-  async #consumedDurable(s: PeerState): Promise<void> {
-    await this.#ctx.peers.save(s);
+    // A consumption is paid for (early payment) only once its booking is durable.
+    const saved = this.#ctx.peers.save(s);
+    if (saved !== WRITTEN) return saved.then(() => this.#payments.maybePayEarly(s));
     this.#payments.maybePayEarly(s);
+    return saved;
   }
 
   release(): void {

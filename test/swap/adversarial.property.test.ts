@@ -82,8 +82,8 @@ describe("SWAP money safety against an adversarial peer (model-based)", function
 
   it(`no peer is promised more than it earned plus one payment threshold (${RUNS} runs, seed ${SEED})`, async function () {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 60, size: "max" }), async (ops) => {
-        const world = new World();
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 60, size: "max" }), fc.boolean(), async (ops, writeAtOnce) => {
+        const world = new World({}, writeAtOnce);
         await world.openH();
         await world.openU();
         await world.connectUH();

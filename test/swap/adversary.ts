@@ -181,9 +181,12 @@ export type Op =
   /** Several hostile actions at once, not waiting for one another (messages and bookings race). */
   | { k: "burst"; ops: HostileOp[] };
 
-/** A ledger whose writes fail once the incarnation that owns it has crashed. */
-function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void, afterSave: () => void = () => undefined): LedgerStore {
-  return {
+/**
+ * A ledger whose writes fail once the incarnation that owns it has crashed. `atOnce`: it writes each change at once
+ * (`saveNow`, as a memory ledger does) rather than the changes of one turn together.
+ */
+function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void, afterSave: () => void, atOnce: boolean): LedgerStore {
+  const ledger: LedgerStore = {
     loadAll: () => inner.loadAll(),
     load: (peer) => inner.load(peer),
     save: async (l) => {
@@ -194,6 +197,15 @@ function mortalLedger(inner: MemoryLedgerStore, life: Life, onSave: () => void, 
     },
     close: async () => undefined,
   };
+  if (atOnce) {
+    ledger.saveNow = (l) => {
+      life.check();
+      onSave();
+      inner.saveNow(structuredClone(l));
+      afterSave();
+    };
+  }
+  return ledger;
 }
 
 /** The world: U (restartable), H, M's mailbox, the links, and the model's counts of service. */
@@ -233,7 +245,8 @@ export class World {
 
   #deliveries = new Set<Promise<void>>();
 
-  constructor(readonly uConfig: Partial<SwapConfig> = {}) {
+  /** `writeAtOnce`: U's ledger writes each change at once (`saveNow`) instead of the changes of a turn together. */
+  constructor(readonly uConfig: Partial<SwapConfig> = {}, readonly writeAtOnce = false) {
     const c = this.chain;
     c.addBook(ID.XU, { owner: "U", token: c.token, trusted: true, cover: 10n ** 9n });
     c.addBook(ID.XH, { owner: "H", token: c.token, trusted: true, cover: 10n ** 9n });
@@ -303,7 +316,7 @@ export class World {
         },
         now: this.clock.now,
       },
-      ledger: mortalLedger(this.uLedger, life, () => this.uSaves++, crash("save")),
+      ledger: mortalLedger(this.uLedger, life, () => this.uSaves++, crash("save"), this.writeAtOnce),
       hard: hard as never,
     });
     this.u = incarnation;

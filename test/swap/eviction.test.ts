@@ -6,7 +6,7 @@ import { expect } from "chai";
 
 import { MemoryLedgerStore, SwapMetrics } from "../../sdk/index.js";
 import { World } from "./adversary.js";
-import { SimNetwork } from "./sim.js";
+import { batchedLedger, SimNetwork } from "./sim.js";
 
 const TERMS = { phase: "mock" as const, paymentThreshold: 100n, disconnectThreshold: 150n, minPeerPaymentThreshold: 10n, earlyPaymentPercent: 50 };
 
@@ -16,11 +16,15 @@ function cut(net: SimNetwork, a: string, b: string) {
   net.links.delete([a, b].sort().join("|"));
 }
 
-describe("SWAP peers in memory", function () {
+// A memory ledger writes each change at once (`saveNow`); a durable one writes the changes of a turn together.
+for (const [writes, newLedger] of [
+  ["written at once", () => new MemoryLedgerStore()],
+  ["written per turn", () => batchedLedger(new MemoryLedgerStore())],
+] as const) describe(`SWAP peers in memory (ledger ${writes})`, function () {
   it("evicts a peer that leaves settled, with its series, and brings it back from the ledger", async function () {
     const net = new SimNetwork();
     const a = await net.add("A", { ...TERMS, paymentThreshold: 90n });
-    const b = await net.add("B", TERMS, {}, new MemoryLedgerStore());
+    const b = await net.add("B", TERMS, {}, newLedger());
     await net.connect("A", "B");
     await net.history("A", "B", 60); // A pays 60 at once: both settled
     await net.settle();
@@ -41,7 +45,7 @@ describe("SWAP peers in memory", function () {
 
   it("keeps a peer's refusal count across eviction: bad messages spread over reconnects still end in a cool-down", async function () {
     const net = new SimNetwork();
-    const b = await net.add("B", { ...TERMS, maxRefusals: 3 } as never, {}, new MemoryLedgerStore());
+    const b = await net.add("B", { ...TERMS, maxRefusals: 3 } as never, {}, newLedger());
     await net.add("M", TERMS);
     for (let round = 0; round < 3; round++) {
       await net.connect("M", "B");
@@ -58,7 +62,7 @@ describe("SWAP peers in memory", function () {
 
   it("keeps a peer that leaves owing, and one whose payment is unanswered", async function () {
     const net = new SimNetwork();
-    const b = await net.add("B", TERMS, {}, new MemoryLedgerStore());
+    const b = await net.add("B", TERMS, {}, newLedger());
     await net.add("F", TERMS);
     await net.connect("F", "B");
     const r = await b.swap.reserveProvide("F", "store", 30);

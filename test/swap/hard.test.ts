@@ -159,10 +159,11 @@ describe("SWAP hard phase", function () {
     expect(a.node.swap.balance("B")).to.equal(0n); // paid early, at 50% of B's threshold
 
     // B crashes right after storing A's next cheque, before booking it: ledger writes fail from now on.
-    const save = bLedger.save.bind(bLedger);
-    bLedger.save = async (l: PeerLedger) => {
+    // (A memory ledger is written through `saveNow`, at once.)
+    const saveNow = bLedger.saveNow.bind(bLedger);
+    bLedger.saveNow = (l: PeerLedger) => {
       if ((l.credited[chain.books.A!] ?? 0n) > 60n * TOKEN_PER_UNIT) throw new Error("crash");
-      return save(l);
+      saveNow(l);
     };
     await net.history("A", "B", 60);
     await net.settle();
@@ -171,7 +172,7 @@ describe("SWAP hard phase", function () {
     expect(a.node.swap.peers()[0]!.paymentInFlight).to.equal(60n); // A never got an answer
 
     // B restarts on the same store and ledger: the stored cheque is credited.
-    bLedger.save = save;
+    bLedger.saveNow = saveNow;
     const restarted = await hardNode(net, chain, "B", chain.beneficiary, b.store, bLedger);
     expect(restarted.node.swap.balance("A")).to.equal(0n);
     expect(restarted.node.logs.some((e) => e.event === "recovered_credit")).to.equal(true);

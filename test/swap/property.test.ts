@@ -5,7 +5,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { SimNetwork } from "./sim.js";
+import { MemoryLedgerStore } from "../../sdk/index.js";
+import { batchedLedger, SimNetwork } from "./sim.js";
 
 const TERMS = { paymentThreshold: 100n, disconnectThreshold: 150n, minPeerPaymentThreshold: 10n };
 
@@ -21,10 +22,13 @@ describe("SWAP accounting properties", function () {
 
   it("books mirror each other, nobody is served past the disconnect threshold, honest peers are never disconnected", async function () {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), fc.integer({ min: 10, max: 100 }), async (ops, early) => {
+      // `batched`: the ledger writes the changes of one turn together (as the durable stores do), or each at once
+      // (a memory ledger's `saveNow`).
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), fc.integer({ min: 10, max: 100 }), fc.boolean(), async (ops, early, batched) => {
         const net = new SimNetwork();
-        const a = await net.add("A", { phase: "mock", ...TERMS, earlyPaymentPercent: early, paymentTimeoutMs: 50 });
-        const b = await net.add("B", { phase: "mock", ...TERMS, earlyPaymentPercent: early, paymentTimeoutMs: 50 });
+        const ledger = () => (batched ? batchedLedger(new MemoryLedgerStore()) : new MemoryLedgerStore());
+        const a = await net.add("A", { phase: "mock", ...TERMS, earlyPaymentPercent: early, paymentTimeoutMs: 50 }, {}, ledger());
+        const b = await net.add("B", { phase: "mock", ...TERMS, earlyPaymentPercent: early, paymentTimeoutMs: 50 }, {}, ledger());
         await net.connect("A", "B");
         for (const o of ops) {
           const server = o.client === "A" ? "B" : "A";

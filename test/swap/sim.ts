@@ -112,3 +112,13 @@ export class SimNetwork {
     await consume.apply();
   }
 }
+
+/** `inner` without `saveNow`: the engine then writes the changes of one turn together, as with a durable store. */
+export function batchedLedger(inner: MemoryLedgerStore): LedgerStore {
+  return {
+    loadAll: () => inner.loadAll(),
+    load: (peer) => inner.load(peer),
+    save: (l) => inner.save(l),
+    close: () => inner.close(),
+  };
+}
