@@ -48,9 +48,26 @@ export class Service {
    * @throws ChequeError OUT_OF_BOUNDS (mock and hard phases) if the peer's debt would pass our disconnect
    *   threshold: the peer was disconnected and is cooling down; NOT_CONNECTED.
    */
-  async reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    const s = this.#connected(peer);
-    const units = price(this.#ctx.config, protocol, count);
+  reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    let s: PeerState, units: bigint;
+    try {
+      s = this.#connected(peer);
+      units = price(this.#ctx.config, protocol, count);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Within the payment threshold, or past it already reported and within the disconnect threshold: nothing to do
+    // but reserve (the common case, kept free of an async step).
+    const projected = s.balance + s.reservedProvide + units;
+    if (projected <= this.#ctx.config.paymentThreshold || (s.pastPayment && projected <= this.#ctx.config.disconnectThreshold)) {
+      s.reservedProvide += units;
+      return Promise.resolve(this.#reservation(s, protocol, units, +1));
+    }
+    return this.#reserveProvidePast(s, peer, protocol, units);
+  }
+
+  /** {@link reserveProvide} past a threshold: reported, and past the disconnect threshold refused. */
+  async #reserveProvidePast(s: PeerState, peer: string, protocol: string, units: bigint): Promise<Reservation> {
     const projected = s.balance + s.reservedProvide + units;
     if (projected > this.#ctx.config.disconnectThreshold) {
       if (!s.pastDisconnect) {
@@ -82,10 +99,25 @@ export class Service {
    * @throws ChequeError OVERDRAFT if our debt would still pass the peer's threshold (a payment is unanswered or was
    *   refused); NOT_CONNECTED before the peer's handshake (mock and hard phases).
    */
-  async reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    const s = this.#connected(peer);
-    if (this.#ctx.config.phase !== "soft" && !s.handshaken) throw new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } });
-    const units = price(this.#ctx.config, protocol, count);
+  reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
+    let s: PeerState, units: bigint;
+    try {
+      s = this.#connected(peer);
+      if (this.#ctx.config.phase !== "soft" && !s.handshaken) throw new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } });
+      units = price(this.#ctx.config, protocol, count);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Within the peer's threshold: nothing to do but reserve (the common case, kept free of an async step).
+    if (owedToPeer(s) + s.reservedConsume + units <= (s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold)) {
+      s.reservedConsume += units;
+      return Promise.resolve(this.#reservation(s, protocol, units, -1));
+    }
+    return this.#reserveConsumePast(s, peer, protocol, units);
+  }
+
+  /** {@link reserveConsume} past the peer's threshold: pays first and waits, or refuses (soft phase: reports). */
+  async #reserveConsumePast(s: PeerState, peer: string, protocol: string, units: bigint): Promise<Reservation> {
     const threshold = s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold;
     for (let attempt = 0; ; attempt++) {
       const projected = owedToPeer(s) + s.reservedConsume + units;
