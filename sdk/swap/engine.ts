@@ -321,8 +321,6 @@ export class SwapAccounting {
 
   async #onHandshake(s: PeerState, h: SwapHandshake): Promise<void> {
     const first = !s.handshaken;
-    const terms = (x: PeerState) => `${x.peerPaymentThreshold}|${x.peerBeneficiary}|${x.peerChequebook}`;
-    const before = terms(s);
     let refusal;
     s.handshaking++;
     try {
@@ -346,9 +344,7 @@ export class SwapAccounting {
     }
     s.handshaken = true;
     this.metrics.setPeerThreshold(s.peer, h.paymentThreshold);
-    // A repeated handshake with the same terms writes nothing and re-sends nothing: it costs us no more than it
-    // costs the sender.
-    if (terms(s) !== before) await this.#peers.save(s);
+    // A repeated handshake re-sends nothing (acceptHandshake wrote the terms if they changed).
     if (!first) return;
     this.#log({ level: "info", event: "handshake", peer: s.peer, paymentThreshold: h.paymentThreshold, phase: h.phase });
     this.#settleReady(s);

@@ -25,15 +25,23 @@ export interface Refusal {
   message: string;
 }
 
+/** The terms a peer announced, as one comparable string. */
+const terms = (s: PeerState) => `${s.peerPaymentThreshold}|${s.peerBeneficiary}|${s.peerChequebook}`;
+
 /**
- * Checks `h` from `s`, cheapest checks first; on success binds its addresses to `s` and records its terms.
+ * Checks `h` from `s`, cheapest checks first; on success holds its payout address for `s` and records its terms,
+ * and writes them if they changed (in the same run as the change: a later handshake finishing first, or a write of
+ * the same turn, must not stand in for it). If the connection closed while the chain was asked, nothing is taken.
  *
- * @returns the refusal, or undefined if the handshake is accepted.
+ * @returns the refusal, or undefined if the handshake is accepted or the connection closed meanwhile (the caller
+ *   checks `s.connected`).
  * @throws ChequeError RPC_UNAVAILABLE when the chain cannot be asked (nothing was decided).
  */
 export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapHandshake): Promise<Refusal | undefined> {
   const { config } = ctx;
   const refuse = (reason: string, message: string): Refusal => ({ reason, message: `${s.peer}: ${message}` });
+  // The terms as they are when this handshake takes its own (after the chain was asked, in the hard phase).
+  let before = terms(s);
   if (config.phase !== "soft") {
     if (h.phase !== config.phase) return refuse("phase_mismatch", `runs the ${h.phase} phase, we run ${config.phase}`);
     if (h.paymentThreshold < config.minPeerPaymentThreshold) {
@@ -66,6 +74,9 @@ export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapH
       if (now !== undefined && now !== s.peer) return refuse("chequebook_taken", `announced chequebook ${h.chequebook}, bound to another peer`);
       if (beneficiaryTaken()) return refuse("beneficiary_taken", `announced beneficiary ${h.beneficiary}, bound to or named by another peer`);
     }
+    // The connection closed while the chain was asked: nothing is taken (the caller sees it is not connected).
+    if (!s.connected) return undefined;
+    before = terms(s);
     if ((s.peerBeneficiary !== undefined && s.peerBeneficiary !== h.beneficiary) || (s.peerChequebook !== undefined && s.peerChequebook !== h.chequebook)) {
       ctx.log({ level: "info", event: "terms_changed", peer: s.peer, beneficiary: h.beneficiary, chequebook: h.chequebook });
     }
@@ -77,5 +88,7 @@ export async function acceptHandshake(ctx: EngineContext, s: PeerState, h: SwapH
     s.peerChequebook = h.chequebook;
   }
   s.peerPaymentThreshold = h.paymentThreshold;
+  // A repeated handshake with the same terms writes nothing: it costs us no more than it costs the sender.
+  if (terms(s) !== before) await ctx.peers.save(s);
   return undefined;
 }

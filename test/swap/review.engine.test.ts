@@ -71,8 +71,8 @@ class Solo {
     return this.swap.handle(peer, encodeSwapMessage({ type: "cheque", date: 0, amount: 0, signed, chainId: this.chain.chainId }));
   }
 
-  handshake(peer: string, beneficiary: string, chequebook: string): Promise<void> {
-    const h: SwapMessage = { type: "handshake", phase: "hard", paymentThreshold: 100n, chainId: this.chain.chainId, beneficiary, chequebook, token: this.chain.token };
+  handshake(peer: string, beneficiary: string, chequebook: string, paymentThreshold = 100n): Promise<void> {
+    const h: SwapMessage = { type: "handshake", phase: "hard", paymentThreshold, chainId: this.chain.chainId, beneficiary, chequebook, token: this.chain.token };
     return this.swap.handle(peer, encodeSwapMessage(h));
   }
 }
@@ -190,6 +190,59 @@ describe("SWAP engine, hostile review", function () {
       expect(w.uLogs.some((e) => e.event === "disconnected" && e.peer === "H" && e.reason === "chequebook_taken")).to.equal(false);
       expect((await w.uStore.getReceived(ID.XH, ID.bU))?.cheque.cumulativePayout).to.equal(60n);
       expect(w.u.swap.balance("H")).to.equal(0n);
+    });
+  });
+
+  describe("the ledger holds the terms the peer has in memory", function () {
+    // Property: nothing in memory is lost by eviction or a restart. A handshake takes its terms (payment
+    // threshold, payout address, chequebook) after asking the chain, and the engine wrote them only if they
+    // differed from the terms when the handshake came in: a handshake cut short by a disconnect kept terms it was
+    // never accepted with, unwritten, and of two handshakes racing the one finishing last, back on the terms the
+    // ledger held before the first, was never written. A ledger writing each change at once (a memory ledger)
+    // no longer catches such a change with a later write of the same turn, so this happens without a slow chain.
+    const terms = async (u: Solo) => {
+      const p = u.swap.peers().find((x) => x.peer === "M")!;
+      const l = (await u.ledger.load("M"))!;
+      return { memory: [p.peerPaymentThreshold, p.beneficiary, p.chequebook], ledger: [l.peerPaymentThreshold, l.peerBeneficiary, l.peerChequebook] };
+    };
+
+    it("a handshake cut short by a disconnect takes no terms", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bM1, ID.XM1);
+      await (await u.swap.reserveProvide("M", "store", 10)).apply(); // M owes 10: it stays in memory
+      // M announces other terms (the chain is asked about XM2) and hangs up before the answer.
+      const cut = u.handshake("M", ID.bM2, ID.XM2, 1000n).then(() => "accepted", (e: { code?: string }) => e.code);
+      u.swap.disconnected("M");
+      expect(await cut).to.equal("NOT_CONNECTED");
+      await u.swap.idle();
+      const { memory, ledger } = await terms(u);
+      expect(memory).to.deep.equal([100n, ID.bM1, ID.XM1], "terms of a handshake never accepted were taken");
+      expect(ledger).to.deep.equal(memory);
+    });
+
+    it("of two racing handshakes, the terms of the one finishing last are written", async function () {
+      const u = new Solo();
+      await u.open();
+      await u.swap.connect("M");
+      await u.handshake("M", ID.bM1, ID.XM1); // accepted; XM1 is not bound yet (no cheque on it)
+      await (await u.swap.reserveProvide("M", "store", 10)).apply();
+      // M announces XM1 again (the chain is slow) and, meanwhile, XM2 (answered at once).
+      u.hold = { chequebook: ID.XM1, gate: new Gate() };
+      const again = u.handshake("M", ID.bM1, ID.XM1);
+      await u.handshake("M", ID.bM2, ID.XM2);
+      u.hold.gate.open();
+      await again;
+      await u.swap.idle();
+      const { memory, ledger } = await terms(u);
+      expect(memory).to.deep.equal([100n, ID.bM1, ID.XM1]);
+      expect(ledger).to.deep.equal(memory, "the ledger kept the terms of the handshake that finished first");
+      // A restart brings back what the peer announced last.
+      await u.swap.close();
+      await u.open();
+      const p = u.swap.peers().find((x) => x.peer === "M")!;
+      expect([p.beneficiary, p.chequebook]).to.deep.equal([ID.bM1, ID.XM1]);
     });
   });
 });
