@@ -3,6 +3,7 @@
  * batched write-through to the {@link LedgerStore}, and the bindings of chequebooks and beneficiaries to the one
  * peer that named them first.
  */
+import { ChequeError } from "../errors.js";
 import { emptyLedger, upgradeLedger, type LedgerStore, type PeerLedger } from "./ledger.js";
 
 /** A peer's ledger plus its runtime state. */
@@ -77,6 +78,8 @@ export class PeerBook {
   readonly #unsaved = new Set<string>();
   readonly #writes = new Set<Promise<void>>();
   #flush: Promise<void> | undefined;
+  /** Closed: nothing is written any more (another engine may have opened the same ledger since). */
+  #closed = false;
 
   constructor(ledger: LedgerStore) {
     this.#ledger = ledger;
@@ -231,9 +234,14 @@ export class PeerBook {
    * written at once, and {@link WRITTEN} returned.
    *
    * A copy that is no longer the peer's live state (it was evicted, and the peer may have been loaded back since)
-   * is never written: it would overwrite the live record with an older one.
+   * is never written: it would overwrite the live record with an older one. Once closed, nothing is written and
+   * the promise rejects (STORE_FAILURE).
    */
   save(s: PeerState): Promise<void> {
+    if (this.#closed) {
+      // A request that outlived its engine: its stale record would overwrite what a restarted engine wrote since.
+      return Promise.reject(new ChequeError("STORE_FAILURE", `the SWAP ledger is closed: nothing is booked for ${s.peer}`, { details: { peer: s.peer, closed: true } }));
+    }
     if (this.#peers.get(s.peer) !== s) return Promise.resolve();
     if (this.#ledger.saveNow !== undefined) return this.#saveNow(s);
     this.#dirty.set(s.peer, s);
@@ -295,7 +303,9 @@ export class PeerBook {
     return this.#flush ?? this.#writes.values().next().value;
   }
 
+  /** Closes the ledger; the caller waited for every write ({@link flushing}). */
   close(): Promise<void> {
+    this.#closed = true;
     return this.#ledger.close();
   }
 }

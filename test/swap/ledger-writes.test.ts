@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 
-import { MemoryLedgerStore, type PeerLedger } from "../../sdk/index.js";
+import { MemoryLedgerStore, type LedgerStore, type PeerLedger } from "../../sdk/index.js";
 import { batchedLedger, SimNetwork } from "./sim.js";
 
 const TERMS = { phase: "mock" as const, paymentThreshold: 100n, disconnectThreshold: 150n, minPeerPaymentThreshold: 10n, earlyPaymentPercent: 50 };
@@ -82,3 +82,38 @@ describe("SWAP ledger writes", function () {
     expect(b.swap.balance("A")).to.equal(-a.swap.balance("B"));
   });
 });
+
+// Property: nothing accepted is lost across a restart on the same ledger. An engine that was closed (a service
+// stopped) while a request was in flight used to book that request, when it ended, by writing its own stale record
+// of the peer over the record the restarted engine had written since: the peer's later debt was wiped.
+for (const [writes, wrap] of [
+  ["written at once", (l: MemoryLedgerStore): LedgerStore => l],
+  ["written per turn", (l: MemoryLedgerStore): LedgerStore => batchedLedger(l)],
+] as const) {
+  describe(`SWAP ledger after close (ledger ${writes})`, function () {
+    it("a closed engine writes nothing: a request ending after a restart on the same ledger cannot wipe what the new engine booked", async function () {
+      const ledger = new MemoryLedgerStore();
+      const net = new SimNetwork();
+      await net.add("A", TERMS);
+      const old = await net.add("B", TERMS, {}, wrap(ledger));
+      await net.connect("A", "B");
+      const r = await old.swap.reserveConsume("A", "store", 10); // B asks A for 10 messages
+      await old.swap.close(); // the host stops B's service while the request is in flight...
+      const b = await net.add("B", TERMS, {}, wrap(ledger)); // ...and starts it again on the same ledger
+      await net.connect("A", "B");
+      await b.swap.provided("A", "store", 30); // the new engine serves A 30: A owes B 30
+      expect((await ledger.load("A"))!.balance).to.equal(30n);
+
+      // The request of the old engine ends: it may not be booked there any more.
+      const late = await r.apply().then(() => "booked", (e: { code?: string }) => e.code);
+      await old.swap.idle();
+      expect((await ledger.load("A"))!.balance).to.equal(30n, "the closed engine wrote over the new engine's record");
+      expect(late).to.equal("STORE_FAILURE");
+
+      // A restart brings A's debt back.
+      await b.swap.close();
+      const again = await net.add("B", TERMS, {}, wrap(ledger));
+      expect(again.swap.balance("A")).to.equal(30n);
+    });
+  });
+}
