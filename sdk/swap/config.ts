@@ -117,6 +117,8 @@ export function resolveConfig(partial: Partial<SwapConfig> & { phase: SwapPhase 
   if (c.paymentThreshold <= 0n || c.minPeerPaymentThreshold <= 0n) throw bad("thresholds must be positive");
   if (!(c.earlyPaymentPercent > 0 && c.earlyPaymentPercent <= 100)) throw bad("earlyPaymentPercent must be in (0, 100]");
   if (c.tokenPerUnit <= 0n) throw bad("tokenPerUnit must be positive");
+  // A negative price would book serving a peer as if it had served us: we would owe it.
+  for (const p of [c.defaultPrice, ...Object.values(c.prices)]) if (typeof p !== "bigint" || p < 0n) throw bad("prices must be bigints, zero or more");
   if (c.minChequeIncrement < 1n) throw bad("minChequeIncrement must be at least 1");
   if (!Number.isSafeInteger(c.maxRefusals) || c.maxRefusals < 1) throw bad("maxRefusals must be a positive integer");
   if (!(c.handshakeTimeoutMs > 0)) throw bad("handshakeTimeoutMs must be positive");

@@ -340,4 +340,14 @@ describe("SWAP accounting", function () {
     expect((await rejection(() => net.add("X", { phase: "mock", paymentThreshold: 100n, disconnectThreshold: 100n }))).code).to.equal("INVALID_ARGUMENT");
     expect((await rejection(() => net.add("Y", { phase: "hard" }))).code).to.equal("INVALID_ARGUMENT");
   });
+
+  it("refuses a negative price: serving a peer would credit it", async function () {
+    // A negative price was accepted: every reservation of it within the thresholds (the fast path) booked serving
+    // the peer as if the peer had served us, and we ended up owing it.
+    const net = new SimNetwork();
+    expect((await rejection(() => net.add("X", { phase: "mock", prices: { store: -5n } }))).code).to.equal("INVALID_ARGUMENT");
+    expect((await rejection(() => net.add("Z", { phase: "mock", defaultPrice: -1n }))).code).to.equal("INVALID_ARGUMENT");
+    const free = await net.add("F", { phase: "mock", prices: { ping: 0n } }); // a free protocol is fine
+    expect(free.swap.config.prices["ping"]).to.equal(0n);
+  });
 });
