@@ -6,7 +6,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { MemoryLedgerStore } from "../../sdk/index.js";
-import { batchedLedger, SimNetwork } from "./sim.js";
+import { batchedLedger, SimNetwork, type SimNode } from "./sim.js";
 
 const TERMS = { paymentThreshold: 100n, disconnectThreshold: 150n, minPeerPaymentThreshold: 10n };
 
@@ -16,6 +16,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("history" as const), client: fc.constantFrom("A" as const, "B" as const), n: fc.integer({ min: 1, max: 60 }) }),
   fc.record({ kind: fc.constant("burst" as const), client: fc.constantFrom("A" as const, "B" as const), n: fc.integer({ min: 1, max: 20 }), k: fc.integer({ min: 2, max: 6 }) }),
 );
+
+/** Once the network is quiet, `node`'s ledger holds what it has in memory of `peer` (eviction or a restart loses nothing). */
+async function written(node: SimNode, peer: string): Promise<void> {
+  const p = node.swap.peers().find((x) => x.peer === peer)!;
+  const l = (await node.ledger.load!(peer))!;
+  const memory = { balance: p.balance, prepaid: p.prepaid, byProtocol: p.byProtocol, threshold: p.peerPaymentThreshold, inflight: p.paymentInFlight };
+  expect({ balance: l.balance, prepaid: l.prepaid, byProtocol: l.byProtocol, threshold: l.peerPaymentThreshold, inflight: l.inflight?.units }).to.deep.equal(memory);
+}
 
 describe("SWAP accounting properties", function () {
   this.timeout(120_000);
@@ -45,6 +53,8 @@ describe("SWAP accounting properties", function () {
           expect(a.swap.balance("B")).to.be.lessThanOrEqual(TERMS.disconnectThreshold);
           expect(-a.swap.balance("B")).to.be.lessThanOrEqual(TERMS.paymentThreshold);
           expect(-b.swap.balance("A")).to.be.lessThanOrEqual(TERMS.paymentThreshold);
+          await written(a, "B");
+          await written(b, "A");
         }
         expect(net.connected("A", "B")).to.equal(true);
         expect([...a.errors, ...b.errors]).to.deep.equal([]);
