@@ -60,7 +60,7 @@ const key = (address: string) => address.toLowerCase();
  */
 export const WRITTEN: Promise<void> = Promise.resolve();
 
-/** Every peer's state, written through to the ledger in batches. */
+/** Every peer's state, written through to the ledger: in batches, or at once for a ledger with `saveNow`. */
 export class PeerBook {
   readonly #ledger: LedgerStore;
   readonly #peers = new Map<string, PeerState>();

@@ -146,7 +146,8 @@ export class Service {
    * as they go. The same thresholds apply as for {@link reserveProvide}; past the disconnect threshold nothing is
    * booked, the peer is disconnected and the promise rejects with OUT_OF_BOUNDS.
    *
-   * @returns a promise that resolves when the booking is durable (the ledger writes bookings in batches).
+   * @returns a promise that resolves when the booking is durable (a durable ledger writes the bookings of one turn
+   *   together; a memory ledger is written at once).
    */
   provided(peer: string, protocol: string, count = 1): Promise<void> {
     return this.#meter(peer, protocol, count, (s, units) => {
