@@ -420,8 +420,9 @@ export class SwapAccounting {
     });
   }
 
-  /** Closes the ledger. */
+  /** Closes the ledger, after writing the refusals of the peers still here (counted in memory, see `disconnected`). */
   async close(): Promise<void> {
+    for (const s of this.#peers.values()) if (s.refusals > 0) void this.#track(this.#peers.save(s).catch(() => undefined));
     await this.idle();
     while (this.#peers.flushing !== undefined) await this.#peers.flushing;
     await this.#peers.close();

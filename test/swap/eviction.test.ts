@@ -60,6 +60,22 @@ for (const [writes, newLedger] of [
     expect(b.logs.some((e) => e.event === "too_many_refusals" && e.peer === "M")).to.equal(true);
   });
 
+  // Property: a restart gives no peer a fresh allowance of refusals (PeerLedger.refusals). They are counted in
+  // memory and written when the peer leaves; an engine closed while the peer was still connected never wrote them.
+  it("keeps a connected peer's refusal count across a restart on the same ledger", async function () {
+    const net = new SimNetwork();
+    const ledger = newLedger();
+    const b = await net.add("B", { ...TERMS, maxRefusals: 3 } as never, {}, ledger);
+    await net.add("M", TERMS);
+    await net.connect("M", "B");
+    for (let i = 0; i < 2; i++) await b.swap.handle("M", new Uint8Array([0xff, 0xff, 0xff])).catch(() => undefined);
+    await b.swap.close(); // the host stops B while M is connected...
+    const again = await net.add("B", { ...TERMS, maxRefusals: 3 } as never, {}, ledger); // ...and starts it again
+    await net.connect("M", "B");
+    await again.swap.handle("M", new Uint8Array([0xff, 0xff, 0xff])).catch(() => undefined);
+    expect(again.logs.some((e) => e.event === "too_many_refusals" && e.peer === "M")).to.equal(true, "M got a fresh allowance");
+  });
+
   it("keeps a peer that leaves owing, and one whose payment is unanswered", async function () {
     const net = new SimNetwork();
     const b = await net.add("B", TERMS, {}, newLedger());
