@@ -21,10 +21,12 @@ import { Payments } from "./pay.js";
 import { PeerBook, type PeerState } from "./peers.js";
 import { Receipts } from "./receive.js";
 import { Service, type Reservation } from "./service.js";
+import { summarizePeer, type PeerSummary } from "./summary.js";
 import { decodeSwapMessage, encodeSwapMessage, type SwapHandshake, type SwapMessage, type SwapPhase } from "./wire.js";
 
 export { DEFAULT_SWAP_CONFIG, type HardPhaseOptions, type SwapConfig, type SwapHooks, type SwapIssuer, type SwapReceiver, type SwapVerifier } from "./config.js";
 export type { Reservation } from "./service.js";
+export type { PeerSummary } from "./summary.js";
 export type { Credit } from "./policy.js";
 export { owedToPeer, peerReason, peerText } from "./policy.js";
 
@@ -36,28 +38,6 @@ export interface SwapOptions {
   hard?: HardPhaseOptions;
   metrics?: SwapMetrics;
   logger?: SwapLogger;
-}
-
-/** A peer's standing, for tables and dashboards. */
-export interface PeerSummary {
-  peer: string;
-  connected: boolean;
-  /** Whether the peer's handshake was accepted on the current connection. */
-  ready: boolean;
-  balance: bigint;
-  /** The part of a negative balance the peer paid in advance (never paid back). */
-  prepaid: bigint;
-  byProtocol: Record<string, bigint>;
-  reserved: bigint;
-  peerPaymentThreshold?: bigint;
-  paymentInFlight?: bigint;
-  cooldownUntil: number;
-  /** Hard phase: token base units our cheques promised the peer's beneficiaries, and credited from its chequebooks. */
-  sent: bigint;
-  received: bigint;
-  /** Hard phase: whom we pay now, and the chequebook the peer pays us from now (as the peer announced them). */
-  beneficiary?: string;
-  chequebook?: string;
 }
 
 /**
@@ -406,18 +386,7 @@ export class SwapAccounting {
 
   /** Every peer's standing. */
   peers(): PeerSummary[] {
-    return [...this.#peers.values()].map((s) => {
-      const p: PeerSummary = {
-        peer: s.peer, connected: s.connected, ready: s.handshaken, balance: s.balance, prepaid: s.prepaid, byProtocol: { ...s.byProtocol },
-        reserved: s.reservedProvide - s.reservedConsume, cooldownUntil: s.cooldownUntil,
-        sent: Object.values(s.payouts).reduce((t, p) => t + p.issued, 0n), received: Object.values(s.credited).reduce((t, c) => t + c, 0n),
-      };
-      if (s.peerBeneficiary !== undefined) p.beneficiary = s.peerBeneficiary;
-      if (s.peerChequebook !== undefined) p.chequebook = s.peerChequebook;
-      if (s.peerPaymentThreshold !== undefined) p.peerPaymentThreshold = s.peerPaymentThreshold;
-      if (s.inflight !== undefined) p.paymentInFlight = s.inflight.units;
-      return p;
-    });
+    return [...this.#peers.values()].map((s) => summarizePeer(s, { connected: s.connected, ready: s.handshaken, reserved: s.reservedProvide - s.reservedConsume }));
   }
 
   /** Closes the ledger, after writing the refusals of the peers still here (counted in memory, see `disconnected`). */
