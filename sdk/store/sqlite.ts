@@ -18,6 +18,7 @@ import { getAddress } from "ethers";
 import type { SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
 import { requireHigher, requirePrevious } from "./rules.js";
+import { GroupCommit } from "./sqlite-commit.js";
 import { SqliteFile, isSqliteBusy, type SqliteBusyOptions } from "./sqlite-file.js";
 import type { CashoutRecord, CashoutState, ChequeStore, ChequebookInfo, IssuedCheque, PendingTx, PutReceivedOptions, ReceivedCheque } from "./types.js";
 
@@ -46,13 +47,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 type Row = Record<string, unknown>;
 
-/** A write waiting in the group-commit queue. */
-interface QueuedWrite {
-  work: () => void;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /** SQL on a store's connection, for tables kept beside the cheques (see {@link SqliteChequeStore.writeBeside}). */
 export interface SqlAccess {
   /** A prepared statement, cached per text. */
@@ -69,9 +63,7 @@ export class SqliteChequeStore implements ChequeStore {
   readonly path: string;
   #db: SqliteFile;
   #stmts = new Map<string, StatementSync>();
-  #queue: QueuedWrite[] = [];
-  /** The running drain of the write queue, if any. */
-  #draining: Promise<void> | undefined;
+  #writes: GroupCommit;
 
   /**
    * Opens (creating if needed) the database at `path`, taking this process's exclusive lock on it.
@@ -89,6 +81,7 @@ export class SqliteChequeStore implements ChequeStore {
   private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
     this.#db = SqliteFile.open(path, { ...options, owner: "cheque store" });
+    this.#writes = new GroupCommit(this.#db, "cheque database");
     try {
       const version = Number((this.#db.prepare("PRAGMA user_version").get() as Row).user_version);
       if (version > SCHEMA_VERSION) {
@@ -114,82 +107,6 @@ export class SqliteChequeStore implements ChequeStore {
       this.#stmts.set(sql, s);
     }
     return s;
-  }
-
-  /**
-   * Group commit: writes queued in the same turn of the event loop share one transaction (one fsync), each in a
-   * savepoint of its own so that one refused write does not undo the others. Every write's promise resolves only
-   * after the commit that contains it.
-   */
-  #enqueue(work: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ work, resolve, reject });
-      this.#draining ??= new Promise<void>((next) => setImmediate(next)).then(() => this.#drain());
-    });
-  }
-
-  /**
-   * Commits queued writes until none is left. Waiting for the write lock is asynchronous: writes queued meanwhile
-   * join the batch that commits once the lock is free.
-   */
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        try {
-          await this.#db.retry(() => this.#db.exec("BEGIN IMMEDIATE"));
-        } catch (cause) {
-          const error = isChequeError(cause)
-            ? cause
-            : new ChequeError("STORE_FAILURE", `the cheque database is unavailable: ${(cause as Error).message}`, { cause });
-          for (const item of this.#queue.splice(0)) item.reject(error);
-          return;
-        }
-        const batch = this.#queue.splice(0);
-        try {
-          this.#commit(batch);
-        } catch (cause) {
-          // a savepoint could not even be taken: nothing of the batch is kept
-          this.#rollback();
-          const error = new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(cause as Error).message}`, { cause });
-          for (const item of batch) item.reject(error);
-        }
-      }
-    } finally {
-      this.#draining = undefined;
-    }
-  }
-
-  #rollback(): void {
-    try {
-      this.#db.exec("ROLLBACK");
-    } catch {
-      // already rolled back
-    }
-  }
-
-  /** Runs a batch inside the open transaction, each write in a savepoint of its own, and commits it. */
-  #commit(batch: QueuedWrite[]): void {
-    const outcomes: unknown[] = [];
-    for (const item of batch) {
-      this.#db.exec("SAVEPOINT item");
-      try {
-        item.work();
-        this.#db.exec("RELEASE item");
-        outcomes.push(undefined);
-      } catch (error) {
-        this.#db.exec("ROLLBACK TO item; RELEASE item");
-        outcomes.push(isChequeError(error) ? error : new ChequeError("STORE_FAILURE", `writing the cheque database failed: ${(error as Error).message}`, { cause: error }));
-      }
-    }
-    try {
-      this.#db.exec("COMMIT");
-    } catch (cause) {
-      this.#rollback();
-      const error = new ChequeError("STORE_FAILURE", `committing to the cheque database failed: ${(cause as Error).message}`, { cause });
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    batch.forEach((item, i) => (outcomes[i] === undefined ? item.resolve() : item.reject(outcomes[i])));
   }
 
   /** A read, retried asynchronously while another connection holds a lock that blocks it. */
@@ -222,7 +139,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putReceived(cheque: SignedCheque, receivedAt = Date.now(), options: PutReceivedOptions = {}): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       const row = this.#stmt("SELECT * FROM received WHERE chequebook = ? AND beneficiary = ?").get(lower(cheque.chequebook), lower(cheque.beneficiary)) as Row | undefined;
       requirePrevious(row && this.#cheque(row), cheque, options.previous);
       this.#stmt(
@@ -254,7 +171,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putIssued(cheque: SignedCheque, issuedAt = Date.now()): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       const book = lower(cheque.chequebook);
       const row = this.#stmt("SELECT * FROM issued WHERE chequebook = ? AND beneficiary = ?").get(book, lower(cheque.beneficiary)) as Row | undefined;
       const held = row && this.#cheque(row);
@@ -287,7 +204,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putCashout(r: CashoutRecord): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       this.#stmt(
         "INSERT OR REPLACE INTO cashouts (id, chequebook, beneficiary, cumulative, status, tx_hash, paid, bounced, still_owed, gas_used, error, updated_at) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -326,7 +243,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putPendingTx(tx: PendingTx): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       this.#stmt("INSERT OR REPLACE INTO pending_txs (key, hash, sender, nonce, created_at) VALUES (?, ?, ?, ?, ?)").run(tx.key, tx.hash, tx.from, tx.nonce, tx.createdAt);
     });
   }
@@ -340,7 +257,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async deletePendingTx(key: string): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       this.#stmt("DELETE FROM pending_txs WHERE key = ?").run(key);
     });
   }
@@ -365,7 +282,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putChequebookInfo(info: ChequebookInfo): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       this.#stmt("INSERT OR REPLACE INTO chequebooks (chequebook, issuer, token, factory, issuer_is_contract) VALUES (?, ?, ?, ?, ?)").run(
         lower(info.chequebook), lower(info.issuer), lower(info.token), lower(info.factory), Number(info.issuerIsContract),
       );
@@ -381,7 +298,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   async putMeta(key: string, value: string): Promise<void> {
     this.#open();
-    return this.#enqueue(() => {
+    return this.#writes.enqueue(() => {
       this.#stmt("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
     });
   }
@@ -395,7 +312,7 @@ export class SqliteChequeStore implements ChequeStore {
    */
   async writeBeside(work: (sql: SqlAccess) => void): Promise<void> {
     this.#open();
-    return this.#enqueue(() => work(this.#sql));
+    return this.#writes.enqueue(() => work(this.#sql));
   }
 
   /** Runs a read on this store's connection (committed data), retried while another connection holds a lock. */
@@ -411,7 +328,7 @@ export class SqliteChequeStore implements ChequeStore {
 
   /** Commits the queued writes (waiting for them), then closes the database and releases its lock. */
   async close(): Promise<void> {
-    while (this.#draining !== undefined) await this.#draining;
+    await this.#writes.drained();
     this.#stmts.clear();
     this.#db.close();
   }
