@@ -15,14 +15,20 @@ export interface CoverSnapshot extends CoverFigures {
   chainTime: bigint;
   /** Our clock (unix ms) when first read. */
   at: number;
+  /**
+   * Our clock (unix ms) when its block was last seen to be the latest: just before the head was asked, for the first
+   * read or a later check that found the same block. The figures are as fresh as that check.
+   */
+  seenAt: number;
   block: { number: number; hash: string };
 }
 
 /**
- * The cover figures of `chequebook` for `beneficiary`: `cached` while it is younger than `maxAgeMs`, or while its
- * block is still the latest; otherwise read afresh, all at the latest block. A node answers each call of a batch
- * at its own "latest", and our own cash-out mined between the liquid balance and paidOut would count its money
- * twice: so two round trips, the block, then the figures at it (one batch: ethers batches calls issued together).
+ * The cover figures of `chequebook` for `beneficiary`: `cached` while its block was seen to be the latest less than
+ * `maxAgeMs` ago, or while its block is still the latest (that check renews `seenAt`); otherwise read afresh, all at
+ * the latest block. A node answers each call of a batch at its own "latest", and our own cash-out mined between the
+ * liquid balance and paidOut would count its money twice: so two round trips, the block, then the figures at it (one
+ * batch: ethers batches calls issued together).
  *
  * @param defaultTimeouts - each chequebook's default decrease timeout (immutable): read once, filled in here.
  * @throws ChequeError RPC_UNAVAILABLE, RPC_ERROR.
@@ -37,10 +43,11 @@ export async function readCover(args: {
   defaultTimeouts: Map<string, bigint>;
 }): Promise<CoverSnapshot> {
   const { cached, provider } = args;
-  if (cached !== undefined && args.now() - cached.at < args.maxAgeMs) return cached;
+  const asked = args.now();
+  if (cached !== undefined && asked - cached.seenAt < args.maxAgeMs) return cached;
   const block = await rpc("reading the latest block", () => readBlock(provider, "latest"));
   if (block === null || block.hash === null) throw new ChequeError("RPC_ERROR", "the node returned no latest block");
-  if (cached !== undefined && cached.block.hash === block.hash && cached.block.number === block.number) return cached;
+  if (cached !== undefined && cached.block.hash === block.hash && cached.block.number === block.number) return { ...cached, seenAt: asked };
   const book = chequebookAt(args.chequebook, provider);
   const knownDefault = args.defaultTimeouts.get(args.chequebook);
   const overrides = { blockTag: block.number };
@@ -66,6 +73,8 @@ export async function readCover(args: {
     effectiveTimeout: timeout !== 0n ? timeout : defaultTimeout,
     chainTime: BigInt(block.timestamp),
     at: args.now(),
+    // A reading whose block could not be confirmed (a reorg meanwhile) is not reused by age either.
+    seenAt: hash === "" ? Number.NEGATIVE_INFINITY : asked,
     block: { number: block.number, hash },
   };
 }

@@ -24,7 +24,10 @@ export type RevocableIssuerPolicy =
 export interface SolvencyOptions {
   /** Default "reject". */
   policy?: SolvencyPolicy;
-  /** Reuse a chequebook's on-chain cover snapshot for this long (ms). Default 0: read it for every cheque. */
+  /**
+   * Reuse a chequebook's on-chain cover snapshot for this long (ms) after its block was last seen to be the latest.
+   * Default 0: the latest block is asked for every cheque (the figures only when it changed).
+   */
   cacheMs?: number;
   /**
    * "hard-deposit": the shortest decrease timeout (seconds) under which a hard deposit counts as cover, and the

@@ -353,7 +353,7 @@ export class ChequeVerifier {
       defaultTimeouts: this.#defaultTimeout,
     });
     this.#cover.set(c.chequebook, snap);
-    const { at, chainTime, block: _block, ...figures } = snap;
+    const { at, chainTime, block: _block, seenAt: _seenAt, ...figures } = snap;
     const required = c.cumulativePayout > figures.paidOut ? c.cumulativePayout - figures.paidOut : 0n;
     if (!hard) return { cover: { ...figures, required, covered: figures.liquidBalanceFor, coveredUntil: 0n, issuerCanRevoke: revocable } };
     // Now, estimated from above (a later "now" only makes a pending decrease count sooner): the chain time of the

@@ -64,7 +64,7 @@ export interface IssuerOptions {
   /** Warn when what can still be promised falls below this. Default 0 (never). */
   lowFundsThreshold?: bigint;
   onLowFunds?: (info: { chequebook: string; available: bigint; threshold: bigint }) => void;
-  /** Reuse the on-chain balance for this long (ms) when issuing many cheques. Default 0. */
+  /** Reuse the on-chain balance for this long (ms) after its block was last seen to be the latest. Default 0. */
   balanceCacheMs?: number;
   tx?: TxOptions;
 }
@@ -263,8 +263,9 @@ export class ChequebookIssuer {
   /**
    * The chain's figures, all at one block (a cash-out between two reads would otherwise look like free money). A
    * reading is reused while its block is still the latest (same height and hash: a reorg is a new block), since
-   * figures at one block never change; and, unless `fresh`, for `balanceCacheMs` whatever the block. With hard
-   * deposits, the paid-out and deposit of each beneficiary with cheques, and of `beneficiary`, too.
+   * figures at one block never change; and, unless `fresh`, for `balanceCacheMs` after its block was last seen to be
+   * the latest, whatever the block now. With hard deposits, the paid-out and deposit of each beneficiary with
+   * cheques, and of `beneficiary`, too.
    */
   async #chainFunds(fresh: boolean, beneficiary?: string, withAccounts = false): Promise<ChainFunds> {
     // Another process's withdrawal is seen only through the store: readings from before it are not reused.
@@ -273,7 +274,8 @@ export class ChequebookIssuer {
     const snap = cached?.mark === fleet.mark ? cached : undefined;
     const covers = (f: ChainFunds) =>
       f.accounts === undefined ? !withAccounts : beneficiary === undefined || f.accounts.has(beneficiary);
-    if (!fresh && snap !== undefined && Date.now() - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
+    const asked = Date.now();
+    if (!fresh && snap !== undefined && asked - snap.at < this.#cacheMs && covers(snap.funds)) return snap.funds;
     const provider = this.#provider();
     const latest = await latestBlock(provider);
     // Never a block from before our own latest write: that reading would not see a withdrawal just mined.
@@ -281,7 +283,11 @@ export class ChequebookIssuer {
     const block = latest.number < floor ? await blockAt(provider, floor) : latest;
     // A reading still lacks accounts when none were needed then: reused only where they are not needed now.
     const same = snap !== undefined && snap.block.hash === block.hash && snap.block.number === block.number;
-    if (same && covers(snap.funds)) return snap.funds;
+    if (same && covers(snap.funds)) {
+      // Its block is the latest again: `balanceCacheMs` counts from now (unless a write dropped the reading meanwhile).
+      if (block === latest && this.#shared.snapshots.get(this.chequebook) === cached) this.#shared.snapshots.set(this.chequebook, { ...snap, at: asked });
+      return snap.funds;
+    }
     const writes = this.#shared.writes.get(this.chequebook) ?? 0;
     const funds = await readChainFunds({
       provider,
@@ -293,7 +299,7 @@ export class ChequebookIssuer {
     // A write that ended meanwhile may or may not be in this reading, and a reorg may have replaced the block at its
     // height: use it now, but do not keep it.
     const canonical = await stillCanonical(provider, block);
-    if (canonical && (this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: Date.now(), block, mark: fleet.mark });
+    if (canonical && (this.#shared.writes.get(this.chequebook) ?? 0) === writes) this.#shared.snapshots.set(this.chequebook, { funds, at: asked, block, mark: fleet.mark });
     return funds;
   }
 

@@ -19,7 +19,10 @@ import type { ChainFunds } from "./funds.js";
  */
 export interface Shared {
   lock: KeyedMutex;
-  /** `mark`: the fleet's write mark (see {@link fleetMark}) the reading was taken under. */
+  /**
+   * `at`: our clock when the reading's block was last seen to be the latest (its read, or a later check finding the
+   * same block); `mark`: the fleet's write mark (see {@link fleetMark}) the reading was taken under.
+   */
   snapshots: Map<string, { funds: ChainFunds; at: number; block: BlockId; mark: string }>;
   writes: Map<string, number>;
   /**

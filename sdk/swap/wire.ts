@@ -3,7 +3,7 @@
  * typed values: amounts as bigints, addresses checksummed, signed cheques validated. Anything that is not a
  * well-formed message is a {@link ChequeError} with code MALFORMED_WIRE, never a crash.
  */
-import { getAddress, getBytes, hexlify, toBeArray, toBigInt } from "ethers";
+import { getAddress } from "ethers";
 
 import { validateCheque, type SignedCheque } from "../cheque/cheque.js";
 import { ChequeError, isChequeError } from "../errors.js";
@@ -60,8 +60,17 @@ function malformed(message: string, cause?: unknown): ChequeError {
   return new ChequeError("MALFORMED_WIRE", `SWAP message: ${message}`, cause === undefined ? {} : { cause });
 }
 
+/** Hex digits (no 0x, even length) to bytes. */
+const hexBytes = (hex: string): Uint8Array => Buffer.from(hex, "hex");
+
+/** Bytes to lowercase 0x-hex. */
+const bytesHex = (bytes: Uint8Array): string => "0x" + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+
+/** A non-negative integer as minimal big-endian bytes (none for 0). */
 function uintBytes(value: bigint): Uint8Array {
-  return value === 0n ? new Uint8Array() : toBeArray(value);
+  if (value === 0n) return new Uint8Array();
+  const hex = value.toString(16);
+  return hexBytes(hex.length % 2 === 0 ? hex : "0" + hex);
 }
 
 /**
@@ -83,19 +92,20 @@ function checksummed(text: string): string {
 }
 
 function addressBytes(address: string | undefined): Uint8Array {
-  return address === undefined ? new Uint8Array() : getBytes(checksummed(address));
+  // checksummed() refuses anything but an address (and a wrong checksum): the hex digits are then 40.
+  return address === undefined ? new Uint8Array() : hexBytes(checksummed(address).slice(2));
 }
 
 function readAddress(bytes: Uint8Array | null | undefined, field: string): string | undefined {
   if (bytes === null || bytes === undefined || bytes.length === 0) return undefined;
   if (bytes.length !== 20) throw malformed(`${field} must be 20 bytes, not ${bytes.length}`);
-  return checksummed(hexlify(bytes));
+  return checksummed(bytesHex(bytes));
 }
 
 function readUint(bytes: Uint8Array | null | undefined, field: string, maxBytes = 32): bigint {
   if (bytes === null || bytes === undefined || bytes.length === 0) return 0n;
   if (bytes.length > maxBytes) throw malformed(`${field} is longer than ${maxBytes} bytes`);
-  return toBigInt(bytes);
+  return BigInt(bytesHex(bytes));
 }
 
 function readUint64(value: number | { toString(): string } | null | undefined): bigint | undefined {
@@ -139,7 +149,8 @@ export function encodeSwapMessage(message: SwapMessage): Uint8Array {
           amount: uint32(message.amount, "amount"),
           chequebook: addressBytes(signed?.chequebook),
           cumulativePayout: signed === undefined ? new Uint8Array() : uintBytes(signed.cumulativePayout),
-          signature: signed === undefined ? new Uint8Array() : getBytes(signed.signature),
+          // validateCheque gave 65 bytes of lowercase 0x-hex.
+          signature: signed === undefined ? new Uint8Array() : hexBytes(signed.signature.slice(2)),
           chainId: Number(message.chainId ?? 0n),
         },
       };
@@ -202,7 +213,7 @@ export function decodeSwapMessage(bytes: Uint8Array): SwapMessage {
             chequebook: readAddress(c.chequebook, "chequebook"),
             beneficiary,
             cumulativePayout: readUint(c.cumulativePayout, "cumulative_payout"),
-            signature: hexlify(c.signature ?? new Uint8Array()),
+            signature: bytesHex(c.signature ?? new Uint8Array()),
           });
         }
         return out;
