@@ -4,9 +4,11 @@
  *
  * Rates are operations per second on one core (the loop runs on the main thread), the median of three runs.
  */
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -34,8 +36,8 @@ import {
   PostgresChequeStore,
 } from "../sdk/index.js";
 import { gasTable, measureGas } from "./lib/gas.js";
-import { benchChain, libp2pHardPhase } from "./lib/bench-chain.js";
-import { measureLibp2pOverhead } from "./lib/libp2p-bench.js";
+import { benchChain } from "./lib/bench-chain.js";
+import type { Libp2pOverhead } from "./lib/libp2p-bench.js";
 import { alignedTable } from "./lib/table.js";
 import { receivePostgresProcesses } from "./lib/bench-pg.js";
 import { startPostgres } from "./lib/postgres-server.js";
@@ -299,12 +301,19 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
+/** Runs scripts/bench-libp2p.ts in a child process (the same Node and loader as this one) and reads its JSON line. */
+async function libp2pInOwnProcess(): Promise<Libp2pOverhead> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, join("scripts", "bench-libp2p.ts")], { maxBuffer: 1 << 20 });
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(line) as Libp2pOverhead;
+}
+
 // ---- SWAP over libp2p ----------------------------------------------------------------------------------------------
 log("SWAP over libp2p...");
 {
-  // Hard phase: each node pays from its own chequebook on the in-process chain and verifies the other's cheques.
-  const hard = libp2pHardPhase(chain);
-  const o = await measureLibp2pOverhead({ hard });
+  // In a process of its own (scripts/bench-libp2p.ts): the mock phase, then the hard phase, where each node pays from
+  // its own chequebook on that process's in-process chain and verifies the other's cheques.
+  const o = await libp2pInOwnProcess();
   results.libp2pRounds = o.rounds;
   results.libp2pPlainPerSec = o.plainPerSec;
   results.libp2pSwapPerSec = o.swap.perSec;
