@@ -49,21 +49,16 @@ export class Service {
    *   threshold: the peer was disconnected and is cooling down; NOT_CONNECTED.
    */
   reserveProvide(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    let s: PeerState, units: bigint;
-    try {
-      s = this.#connected(peer);
-      units = price(this.#ctx.config, protocol, count);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // Within the payment threshold, or past it already reported and within the disconnect threshold: nothing to do
-    // but reserve (the common case, kept free of an async step).
-    const projected = s.balance + s.reservedProvide + units;
-    if (projected <= this.#ctx.config.paymentThreshold || (s.pastPayment && projected <= this.#ctx.config.disconnectThreshold)) {
-      s.reservedProvide += units;
-      return Promise.resolve(this.#reservation(s, protocol, units, +1));
-    }
-    return this.#reserveProvidePast(s, peer, protocol, units);
+    return this.#meter(peer, protocol, count, (s, units) => {
+      // Within the payment threshold, or past it already reported and within the disconnect threshold: nothing to
+      // do but reserve (the common case, kept free of an async step).
+      const projected = s.balance + s.reservedProvide + units;
+      if (projected <= this.#ctx.config.paymentThreshold || (s.pastPayment && projected <= this.#ctx.config.disconnectThreshold)) {
+        s.reservedProvide += units;
+        return Promise.resolve(this.#reservation(s, protocol, units, +1));
+      }
+      return this.#reserveProvidePast(s, peer, protocol, units);
+    });
   }
 
   /** {@link reserveProvide} past a threshold: reported, and past the disconnect threshold refused. */
@@ -100,20 +95,15 @@ export class Service {
    *   refused); NOT_CONNECTED before the peer's handshake (mock and hard phases).
    */
   reserveConsume(peer: string, protocol: string, count = 1): Promise<Reservation> {
-    let s: PeerState, units: bigint;
-    try {
-      s = this.#connected(peer);
-      if (this.#ctx.config.phase !== "soft" && !s.handshaken) throw new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } });
-      units = price(this.#ctx.config, protocol, count);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // Within the peer's threshold: nothing to do but reserve (the common case, kept free of an async step).
-    if (owedToPeer(s) + s.reservedConsume + units <= (s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold)) {
-      s.reservedConsume += units;
-      return Promise.resolve(this.#reservation(s, protocol, units, -1));
-    }
-    return this.#reserveConsumePast(s, peer, protocol, units);
+    return this.#meter(peer, protocol, count, (s, units) => {
+      if (this.#ctx.config.phase !== "soft" && !s.handshaken) return Promise.reject(new ChequeError("NOT_CONNECTED", `no handshake from ${peer} yet`, { details: { peer } }));
+      // Within the peer's threshold: nothing to do but reserve (the common case, kept free of an async step).
+      if (owedToPeer(s) + s.reservedConsume + units <= (s.peerPaymentThreshold ?? this.#ctx.config.paymentThreshold)) {
+        s.reservedConsume += units;
+        return Promise.resolve(this.#reservation(s, protocol, units, -1));
+      }
+      return this.#reserveConsumePast(s, peer, protocol, units);
+    });
   }
 
   /** {@link reserveConsume} past the peer's threshold: pays first and waits, or refuses (soft phase: reports). */
@@ -181,8 +171,11 @@ export class Service {
     });
   }
 
-  /** Runs a booking for a connected peer at the protocol's price; a bad call becomes a rejected promise. */
-  #meter(peer: string, protocol: string, count: number, book: (s: PeerState, units: bigint) => Promise<void>): Promise<void> {
+  /**
+   * Runs `then` for a connected peer and what `count` messages of `protocol` cost; a bad call (not connected, a bad
+   * count) becomes a rejected promise.
+   */
+  #meter<T>(peer: string, protocol: string, count: number, then: (s: PeerState, units: bigint) => Promise<T>): Promise<T> {
     let s: PeerState, units: bigint;
     try {
       s = this.#connected(peer);
@@ -190,7 +183,7 @@ export class Service {
     } catch (error) {
       return Promise.reject(error);
     }
-    return book(s, units);
+    return then(s, units);
   }
 
   #reservation(s: PeerState, protocol: string, units: bigint, sign: 1 | -1): Reservation {
