@@ -113,15 +113,20 @@ export async function settled(client: SwapNode, server: SwapNode): Promise<void>
   await Promise.all([client.services.swap.accounting.idle(), server.services.swap.accounting.idle()]);
 }
 
-/** A node without SWAP: the hostile peer that writes raw bytes on the protocol. */
-export async function plainNode(): Promise<Libp2p> {
-  return createLibp2p({
+/** What every plain test node is: TCP on 127.0.0.1, Noise, Yamux, dialling loopback addresses allowed. */
+function localNode() {
+  return {
     addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
-  });
+  };
+}
+
+/** A node without SWAP: the hostile peer that writes raw bytes on the protocol. */
+export async function plainNode(): Promise<Libp2p> {
+  return createLibp2p(localNode());
 }
 
 /**
@@ -130,11 +135,7 @@ export async function plainNode(): Promise<Libp2p> {
  */
 export async function relayServer(dataLimit = 1n << 17n): Promise<Libp2p> {
   return createLibp2p({
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionGater: { denyDialMultiaddr: () => false },
+    ...localNode(),
     services: {
       identify: identify(),
       relay: circuitRelayServer({ reservations: { defaultDataLimit: dataLimit, defaultDurationLimit: 600_000 } }),

@@ -9,8 +9,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-import { ChequeError, SqliteChequeStore, recoverChequeSigner, validateCheque, type ChequeVerifier } from "../../sdk/index.js";
+import { SqliteChequeStore } from "../../sdk/index.js";
 import { ChequeAccounts, SqliteChargeLedger, chequePaywall, chequeResourceServer } from "../../sdk/x402/index.js";
+import { localVerifier } from "./local.js";
 
 export interface CrashWorkerConfig {
   dir: string;
@@ -27,25 +28,11 @@ async function main(config: CrashWorkerConfig): Promise<void> {
   const chainId = BigInt(config.chainId);
   const store = SqliteChequeStore.open(join(config.dir, "payee.db"));
   const ledger = await SqliteChargeLedger.beside(store);
-  const checkSignature = (cheque: unknown) => {
-    const c = validateCheque(cheque);
-    if (recoverChequeSigner({ cheque: c, chainId }) !== config.issuer) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
-    return Promise.resolve({ revocable: false });
-  };
-  const verifier = {
-    chainId,
-    beneficiary: config.beneficiary,
+  // The issuer's key checked, cover not (the test is about what is durable).
+  const verifier = localVerifier(config.beneficiary, chainId, config.issuer, {
     token: config.token,
-    checkSignature,
     chequebookInfo: (chequebook: string) => Promise.resolve({ chequebook, issuer: config.issuer, token: config.token, factory: config.factory, issuerIsContract: false }),
-    verify: async (cheque: unknown, options: { previous?: bigint }) => {
-      const c = validateCheque(cheque);
-      await checkSignature(c);
-      const previous = options.previous ?? 0n;
-      if (c.cumulativePayout <= previous) throw new ChequeError("STALE_CHEQUE", "not above the last one");
-      return { cheque: c, increment: c.cumulativePayout - previous, previous, flagged: false, cashNow: false, cover: { paidOut: 0n } };
-    },
-  } as unknown as ChequeVerifier;
+  });
   const accounts = new ChequeAccounts({ verifier, store, ledger });
   const routes = { "GET /data": { accepts: { scheme: "cheque", network: accounts.network, payTo: config.beneficiary, price: config.price } } };
   const paywall = chequePaywall({ server: chequeResourceServer({ accounts, token: config.token, trustedFactories: [config.factory] }), routes, handler: () => Promise.resolve({ status: 200, body: "ok" }) });

@@ -5,7 +5,7 @@
 import { Wallet, getAddress } from "ethers";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 
-import { ChequeError, chequeToJson, recoverChequeSigner, signCheque, validateCheque, type ChequeVerifier, type SignedCheque } from "../../sdk/index.js";
+import { ChequeError, chequeToJson, recoverChequeSigner, signCheque, validateCheque, type ChequeVerifier } from "../../sdk/index.js";
 import { eip155Network } from "../../sdk/x402/index.js";
 
 export const CHAIN = 31337n;
@@ -16,13 +16,18 @@ export const chequebook = getAddress("0x" + "c4".repeat(20));
 export const TOKEN = "0x" + "70".repeat(20);
 export const FACTORY = "0x" + "fa".repeat(20);
 
-/** The issuer's key checked, cover not: every chequebook counts as solvent. */
-export function localVerifier(payee = beneficiary, chainId = CHAIN): ChequeVerifier {
-  const checkSignature = (c: SignedCheque) => {
-    if (recoverChequeSigner({ cheque: c, chainId }) !== issuer.address) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
+/**
+ * The issuer's key checked, cover not: every chequebook counts as solvent. `extra`: more of the verifier's members
+ * (a token, `chequebookInfo`) for a server that asks for them.
+ */
+export function localVerifier(payee = beneficiary, chainId = CHAIN, issuerAddress = issuer.address, extra: Record<string, unknown> = {}): ChequeVerifier {
+  const checkSignature = (cheque: unknown) => {
+    const c = validateCheque(cheque);
+    if (recoverChequeSigner({ cheque: c, chainId }) !== issuerAddress) throw new ChequeError("INVALID_SIGNATURE", "not the issuer's key");
     return Promise.resolve({ revocable: false });
   };
   return {
+    ...extra,
     chainId,
     beneficiary: payee,
     checkSignature,
